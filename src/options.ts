@@ -1,0 +1,506 @@
+// Command line and HOTINIT_* environment → a typed, validated ParsedCommand.
+// Pure: reads only the argv and env it is given. Every failure is a
+// UsageError whose message is one line naming the flag (as written) or the
+// env variable, the value in double quotes, and what would be accepted.
+
+import { isIPv6 } from 'node:net';
+import { parseDuration } from './durations.js';
+import { isForwardable, parseSignal, signalName, SIG } from './signals.js';
+
+/** Bad usage: the CLI prints `hotinit: <message>`, a --help hint, exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type ControlAction = 'status' | 'swap' | 'reload' | 'health';
+export type ParsedCommand =
+  | { kind: 'run'; options: Options }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | {
+      kind: 'control';
+      action: ControlAction;
+      json: boolean;
+      stage: string | null;      // swap --stage; null = the server's own --stage
+      timeoutMs: number | null;  // swap/reload --timeout; null = wait for the server
+      control: string;           // socket path
+    };
+
+export type ListenAddress =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'udp'; host: string; port: number }
+  | { kind: 'unix'; path: string };
+export interface ListenSpec { name: string; address: ListenAddress; text: string }
+export type ReadyMode =
+  | { kind: 'auto' }
+  | { kind: 'notify' } | { kind: 'fd' }
+  | { kind: 'exec'; command: string }
+  | { kind: 'delay'; ms: number };
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Options {
+  command: string[];               // [file, ...args], never empty
+  subreaper: boolean;              // -s; HOTINIT_SUBREAPER, else TINI_SUBREAPER set = on
+  killProcessGroup: boolean;       // -g; HOTINIT_GROUP, else TINI_KILL_PROCESS_GROUP set = on
+  pdeathsig: number | null;        // -p SIG
+  remapExit: number[];             // -e CODE, repeatable, deduplicated
+  rewrite: Map<number, number>;    // -r FROM:TO, TO 0 = drop; a later FROM wins
+  warnReap: boolean;               // -w
+  stopTimeoutMs: number;           // --stop-timeout, may be 0
+  logLevel: LogLevel;              // --log-level, -v (debug), -vv (trace)
+  logFormat: 'json' | 'pretty' | 'auto';
+  listen: ListenSpec[];            // -l [NAME=]ADDR, in order (fd 3, 4, ...)
+  ready: ReadyMode;
+  readyTimeoutMs: number;          // > 0
+  readyDelayMs: number;            // auto mode: alive this long = ready
+  drainSignal: number;
+  drainTimeoutMs: number;          // > 0
+  stage: string | null;
+  verify: string | null;
+  swapMode: 'handoff' | 'forward';
+  upgradeSignal: number;           // forward mode: sent to the app on USR2
+  pidfile: string | null;
+  watchBinary: boolean;
+  reloadSignal: number;
+  reloadCheck: string | null;
+  reloadMode: 'signal' | 'swap';
+  reloadTimeoutMs: number;         // > 0
+  watch: string[];
+  control: string | null;          // null = --control off
+}
+
+/** Shared with usage.ts so the help text cannot drift from the parser. */
+export const DEFAULTS = {
+  stopTimeoutMs: 8_000, readyTimeoutMs: 30_000, readyDelayMs: 2_000, drainTimeoutMs: 30_000,
+  reloadTimeoutMs: 30_000, control: '/run/hotinit.sock',
+} as const;
+
+type Arity = 'flag' | 'count' | 'value';
+interface OptionDef { long: string; short?: string; arity: Arity }
+const opt = (long: string, arity: Arity, short?: string): OptionDef =>
+  short === undefined ? { long, arity } : { long, arity, short };
+
+const RUN_OPTIONS: readonly OptionDef[] = [
+  opt('subreaper', 'flag', 's'), opt('group', 'flag', 'g'), opt('pdeathsig', 'value', 'p'),
+  opt('remap-exit', 'value', 'e'), opt('rewrite', 'value', 'r'), opt('warn-reap', 'flag', 'w'),
+  opt('stop-timeout', 'value'), opt('verbose', 'count', 'v'), opt('log-level', 'value'),
+  opt('log-format', 'value'), opt('listen', 'value', 'l'), opt('ready', 'value'),
+  opt('ready-timeout', 'value'), opt('ready-delay', 'value'), opt('drain-signal', 'value'),
+  opt('drain-timeout', 'value'), opt('stage', 'value'), opt('verify', 'value'),
+  opt('swap-mode', 'value'), opt('upgrade-signal', 'value'), opt('pidfile', 'value'),
+  opt('watch-binary', 'flag'), opt('reload-signal', 'value'), opt('reload-check', 'value'),
+  opt('reload-mode', 'value'), opt('reload-timeout', 'value'), opt('watch', 'value'),
+  opt('control', 'value'), opt('help', 'flag', 'h'), opt('version', 'flag', 'V'),
+];
+const CONTROL_OPTIONS: readonly OptionDef[] = [
+  opt('control', 'value'), opt('json', 'flag'), opt('health', 'flag'), opt('stage', 'value'),
+  opt('timeout', 'value'), opt('help', 'flag', 'h'),
+];
+/** Which control option each subcommand accepts (besides --control, --help). */
+const CONTROL_ALLOWED: Readonly<Record<ControlAction, readonly string[]>> = {
+  status: ['json', 'health'],
+  health: ['json', 'health'],
+  swap: ['stage', 'timeout'],
+  reload: ['timeout'],
+};
+
+/** One occurrence of an option: `label` is what to name in an error. */
+interface Given { label: string; value: string }
+type Env = Record<string, string | undefined>;
+interface Scanned { given: Map<string, Given[]>; rest: string[]; early?: 'help' | 'version' }
+
+const q = (text: string): string => JSON.stringify(text);
+
+/** `--stop-timeout` → `HOTINIT_STOP_TIMEOUT`. */
+export function envName(long: string): string {
+  return `HOTINIT_${long.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/**
+ * getopt_long-style scan: bundles (`-sgw`, `-vv`), attached values (`-e3`,
+ * `--remap-exit=3`), separate values, stops at `--` or the first non-option.
+ * Stops early on --help/--version so that they work whatever else is wrong.
+ */
+function scan(argv: readonly string[], defs: readonly OptionDef[]): Scanned {
+  const given = new Map<string, Given[]>();
+  let i = 0;
+  const takeNext = (label: string): string => {
+    const next = argv[i];
+    // `--stage -- cmd` is a forgotten value, not a stage called "--".
+    if (next === undefined || next === '--') throw new UsageError(`${label} needs a value`);
+    i++;
+    return next;
+  };
+  const record = (def: OptionDef, label: string, value: string): void => {
+    const list = given.get(def.long) ?? [];
+    list.push({ label, value });
+    given.set(def.long, list);
+  };
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    if (arg === '--') { i++; break; }
+    if (!arg.startsWith('-') || arg === '-') break;
+    i++;
+    const found: Array<{ def: OptionDef; label: string; attached: string | null }> = [];
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const def = defs.find((d) => d.long === name);
+      if (!def) throw new UsageError(`unknown option --${name}${suggest(name, defs)}`);
+      if (def.arity !== 'value' && eq >= 0) throw new UsageError(`--${name} takes no value`);
+      found.push({ def, label: `--${name}`, attached: eq < 0 ? null : arg.slice(eq + 1) });
+    } else {
+      for (let j = 1; j < arg.length; j++) {
+        const label = `-${arg[j]}`;
+        const def = defs.find((d) => d.short === arg[j]);
+        if (!def) throw new UsageError(`unknown option ${label}`);
+        if (def.arity !== 'value') {
+          found.push({ def, label, attached: null });
+          continue;
+        }
+        // The rest of the bundle is the value; `-e=3` is read as `-e 3`
+        // (no value of a short option can start with '=').
+        const rest = arg.slice(j + 1);
+        found.push({ def, label, attached: rest === '' ? null : rest.replace(/^=/, '') });
+        break;
+      }
+    }
+    for (const { def, label, attached } of found) {
+      if (def.long === 'help' || def.long === 'version') {
+        return { given, rest: [], early: def.long };
+      }
+      record(def, label, def.arity === 'value' ? attached ?? takeNext(label) : '');
+    }
+  }
+  return { given, rest: argv.slice(i) };
+}
+
+/** ` (did you mean --stop-timeout?)` for near misses, else ''. */
+function suggest(name: string, defs: readonly OptionDef[]): string {
+  const distance = (a: string, b: string): number => {
+    let prev = Array.from({ length: b.length + 1 }, (_, k) => k);
+    for (let x = 1; x <= a.length; x++) {
+      const row = [x];
+      for (let y = 1; y <= b.length; y++) {
+        const substitution = prev[y - 1]! + (a[x - 1] === b[y - 1] ? 0 : 1);
+        row[y] = Math.min(prev[y]! + 1, row[y - 1]! + 1, substitution);
+      }
+      prev = row;
+    }
+    return prev[b.length]!;
+  };
+  if (name.length < 3) return '';
+  const best = defs.find((d) => d.long.startsWith(name) || distance(d.long, name) <= 2);
+  return best ? ` (did you mean --${best.long}?)` : '';
+}
+
+/** Flags first, HOTINIT_* env second; empty env values count as unset. */
+class Sources {
+  constructor(
+    private readonly given: Map<string, Given[]>,
+    private readonly env: Env,
+  ) {}
+
+  /** The last flag occurrence: getopt's "last one wins". */
+  lastFlag(long: string): Given | undefined {
+    return this.given.get(long)?.at(-1);
+  }
+  flagCount(long: string): number | undefined {
+    return this.given.get(long)?.length;
+  }
+  fromEnv(long: string): Given | undefined {
+    const label = envName(long);
+    const value = this.env[label];
+    return value === undefined || value === '' ? undefined : { label, value };
+  }
+  one(long: string): Given | undefined {
+    return this.lastFlag(long) ?? this.fromEnv(long);
+  }
+  /** All flag occurrences; only when there are none, the env twin split on ','. */
+  all(long: string): Given[] {
+    const flags = this.given.get(long);
+    if (flags) return flags;
+    const env = this.fromEnv(long);
+    if (!env) return [];
+    const items = env.value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+    return items.map((value) => ({ label: env.label, value }));
+  }
+  /** Flag given → on; else the env twin as a boolean; else the tini variable set → on. */
+  flag(long: string, tiniEnv?: string): boolean {
+    if (this.given.has(long)) return true;
+    const env = this.fromEnv(long);
+    if (env) return convert(env, parseBoolean);
+    return tiniEnv !== undefined && (this.env[tiniEnv] ?? '') !== '';
+  }
+}
+
+/** Runs a value parser and puts the flag/env name in front of its message. */
+function convert<T>(given: Given, parse: (text: string) => T): T {
+  try {
+    return parse(given.value);
+  } catch (err) {
+    throw new UsageError(`${given.label}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+const maybe = <T>(given: Given | undefined, fallback: T, parse: (text: string) => T): T =>
+  given === undefined ? fallback : convert(given, parse);
+
+function parseBoolean(text: string): boolean {
+  const lower = text.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(lower)) return false;
+  throw new Error(`${q(text)} is not a boolean (1, true, yes, on / 0, false, no, off)`);
+}
+function oneOf<T extends string>(choices: readonly T[], what: string): (text: string) => T {
+  return (text) => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new Error(`${q(text)} is not ${what} (${choices.join(', ')})`);
+  };
+}
+function positiveDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0) throw new Error(`${q(text)} is not a duration above 0 (e.g. 30s)`);
+  return ms;
+}
+function nonEmpty(what: string): (text: string) => string {
+  return (text) => {
+    if (text === '') throw new Error(`"" is not ${what}`);
+    return text;
+  };
+}
+function parseExitCode(text: string): number {
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 255) {
+    throw new Error(`${q(text)} is not an exit code (0-255)`);
+  }
+  return Number(text);
+}
+function parseRewrite(text: string): [number, number] {
+  const parts = text.split(':');
+  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+    throw new Error(`${q(text)} is not FROM:TO (e.g. TERM:QUIT, or WINCH:0 to drop)`);
+  }
+  const from = parseSignal(parts[0]!);
+  if (!isForwardable(from)) {
+    throw new Error(`${q(text)}: ${signalName(from)} is never forwarded, so cannot be rewritten`);
+  }
+  return [from, parts[1] === '0' ? 0 : parseSignal(parts[1]!)];
+}
+function parseReady(text: string): ReadyMode {
+  if (text === 'auto' || text === 'notify' || text === 'fd') return { kind: text };
+  if (text.startsWith('exec:')) {
+    const command = text.slice('exec:'.length);
+    if (command.trim() === '') {
+      throw new Error(`${q(text)} has no command (e.g. exec:/app/healthcheck)`);
+    }
+    return { kind: 'exec', command };
+  }
+  if (text.startsWith('delay:')) {
+    try {
+      return { kind: 'delay', ms: parseDuration(text.slice('delay:'.length)) };
+    } catch {
+      throw new Error(`${q(text)} has no valid duration (e.g. delay:2s)`);
+    }
+  }
+  throw new Error(`${q(text)} is not a readiness mode (notify, fd, exec:CMD, delay:DUR)`);
+}
+
+// sockaddr_un.sun_path is 108 bytes including the terminating NUL.
+const UNIX_PATH_MAX_BYTES = 107;
+const LISTEN_EG = '(e.g. tcp://0.0.0.0:8080, unix:///run/app.sock)';
+// systemd joins LISTEN_FDNAMES with ':', so a name may not contain one.
+const LISTEN_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
+
+function checkUnixPath(path: string, text: string): string {
+  if (!path.startsWith('/') || path.includes('\0')) {
+    throw new Error(`${q(text)} is not an absolute path ${LISTEN_EG}`);
+  }
+  return checkSocketPathLength(path, text);
+}
+function checkSocketPathLength(path: string, text: string): string {
+  if (Buffer.byteLength(path) > UNIX_PATH_MAX_BYTES) {
+    throw new Error(`${q(text)} is longer than ${UNIX_PATH_MAX_BYTES} bytes`);
+  }
+  return path;
+}
+function parseHostPort(rest: string, text: string): { host: string; port: number } {
+  let host: string;
+  let portText: string;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    host = close < 0 ? '' : rest.slice(1, close);
+    const after = rest.slice(close + 1);
+    if (close < 0 || !isIPv6(host) || (after !== '' && !after.startsWith(':'))) {
+      throw new Error(`${q(text)} is not an address ${LISTEN_EG}`);
+    }
+    portText = after.slice(1);
+  } else {
+    const colon = rest.lastIndexOf(':');
+    host = colon < 0 ? rest : rest.slice(0, colon);
+    portText = colon < 0 ? '' : rest.slice(colon + 1);
+    if (host.includes(':')) {
+      throw new Error(`${q(text)}: an IPv6 address goes in brackets (e.g. tcp://[::1]:8080)`);
+    }
+    // `tcp://:8080` means every IPv4 interface, as in Go and nginx.
+    if (host === '') host = '0.0.0.0';
+    if (!/^[A-Za-z0-9.-]+$/.test(host)) throw new Error(`${q(text)} is not an address ${LISTEN_EG}`);
+  }
+  if (portText === '') throw new Error(`${q(text)} has no port ${LISTEN_EG}`);
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new Error(`${q(text)} has a port outside 0-65535`);
+  }
+  return { host, port: Number(portText) };
+}
+function parseListen(text: string, index: number): ListenSpec {
+  let name = `listen${index}`;
+  let addr = text;
+  const eq = text.indexOf('=');
+  const scheme = text.indexOf('://');
+  if (eq >= 0 && (scheme < 0 || eq < scheme)) {
+    name = text.slice(0, eq);
+    addr = text.slice(eq + 1);
+    if (!LISTEN_NAME.test(name)) {
+      throw new Error(`${q(name)} is not a socket name (1-255 of A-Z a-z 0-9 _ . -)`);
+    }
+  }
+  const match = /^([a-z0-9]+):\/\/(.*)$/i.exec(addr);
+  const kind = match?.[1]?.toLowerCase();
+  const rest = match?.[2] ?? '';
+  if (kind === 'unix') return { name, text, address: { kind, path: checkUnixPath(rest, text) } };
+  if (kind === 'tcp' || kind === 'udp') {
+    return { name, text, address: { kind, ...parseHostPort(rest, text) } };
+  }
+  if (kind !== undefined) {
+    throw new Error(`${q(text)} has an unknown scheme (tcp://, udp://, unix://)`);
+  }
+  throw new Error(`${q(text)} is not an address ${LISTEN_EG}`);
+}
+function parseControlPath(text: string): string | null {
+  if (text === 'off') return null;
+  if (text === '' || text.includes('\0')) throw new Error(`${q(text)} is not a path (or off)`);
+  return checkSocketPathLength(text, text);
+}
+
+/** -v/--verbose count (flags) or HOTINIT_VERBOSE (a number) → level. */
+function verbosityLevel(count: number): LogLevel {
+  return count <= 0 ? 'info' : count === 1 ? 'debug' : 'trace';
+}
+function parseVerbosity(text: string): number {
+  if (!/^\d+$/.test(text)) {
+    throw new Error(`${q(text)} is not a number (e.g. 1 for debug, 2 for trace)`);
+  }
+  return Number(text);
+}
+
+function resolveLogLevel(src: Sources): LogLevel {
+  const level = oneOf(LOG_LEVELS, 'a log level');
+  const verbosity = (g: Given): LogLevel => verbosityLevel(convert(g, parseVerbosity));
+  // Flags beat env; within a layer an explicit --log-level beats -v.
+  const flagLevel = src.lastFlag('log-level');
+  if (flagLevel) return convert(flagLevel, level);
+  const count = src.flagCount('verbose');
+  if (count !== undefined) return verbosityLevel(count);
+  const envLevel = src.fromEnv('log-level');
+  if (envLevel) return convert(envLevel, level);
+  const envVerbose = src.fromEnv('verbose');
+  return envVerbose ? verbosity(envVerbose) : 'info';
+}
+
+function parseControl(action: ControlAction, argv: readonly string[], env: Env): ParsedCommand {
+  const { given, rest, early } = scan(argv, CONTROL_OPTIONS);
+  if (early) return { kind: early };
+  for (const [long, list] of given) {
+    if (long !== 'control' && !CONTROL_ALLOWED[action].includes(long)) {
+      throw new UsageError(`${list[0]!.label} does not apply to hotinit ${action}`);
+    }
+  }
+  if (rest.length > 0) {
+    throw new UsageError(`unexpected argument ${q(rest[0]!)} after hotinit ${action}`);
+  }
+  const src = new Sources(given, env);
+  // Only --control has an env twin here: a HOTINIT_STAGE in the container's
+  // env configures the server, which applies it to every swap anyway.
+  const controlGiven = src.one('control');
+  const control = maybe<string | null>(controlGiven, DEFAULTS.control, parseControlPath);
+  if (control === null) {
+    throw new UsageError(`${controlGiven!.label}: the control socket is off, nothing to talk to`);
+  }
+  const stage = src.lastFlag('stage');
+  const timeout = src.lastFlag('timeout');
+  return {
+    kind: 'control',
+    action: given.has('health') ? 'health' : action,
+    json: given.has('json'),
+    stage: maybe(stage, null, nonEmpty('a path')),
+    timeoutMs: maybe(timeout, null, positiveDuration),
+    control,
+  };
+}
+
+const CONTROL_ACTIONS: readonly string[] = ['status', 'swap', 'reload', 'health'];
+
+/** argv without node and script. Throws UsageError on any bad input. */
+export function parseArgs(argv: string[], env: Env): ParsedCommand {
+  const first = argv[0];
+  if (first !== undefined && CONTROL_ACTIONS.includes(first)) {
+    return parseControl(first as ControlAction, argv.slice(1), env);
+  }
+  const { given, rest, early } = scan(argv, RUN_OPTIONS);
+  if (early) return { kind: early };
+  const src = new Sources(given, env);
+  const signal = (long: string, fallback: number): number =>
+    maybe(src.one(long), fallback, parseSignal);
+  const duration = (long: string, fallback: number, parse = parseDuration): number =>
+    maybe(src.one(long), fallback, parse);
+  const text = (long: string, what: string): string | null =>
+    maybe(src.one(long), null, nonEmpty(what));
+  const choice = <T extends string>(long: string, choices: readonly T[], what: string): T =>
+    maybe(src.one(long), choices[0]!, oneOf(choices, what));
+
+  const rewrite = new Map<number, number>();
+  for (const g of src.all('rewrite')) {
+    const [from, to] = convert(g, parseRewrite);
+    rewrite.set(from, to); // a later rule for the same FROM wins, as in dumb-init
+  }
+  const listen: ListenSpec[] = [];
+  for (const g of src.all('listen')) {
+    const spec = convert(g, (t) => parseListen(t, listen.length));
+    if (listen.some((l) => l.name === spec.name)) {
+      throw new UsageError(`${g.label}: name ${q(spec.name)} is used twice`);
+    }
+    listen.push(spec);
+  }
+  const options: Options = {
+    command: rest,
+    subreaper: src.flag('subreaper', 'TINI_SUBREAPER'),
+    killProcessGroup: src.flag('group', 'TINI_KILL_PROCESS_GROUP'),
+    pdeathsig: maybe(src.one('pdeathsig'), null, parseSignal),
+    remapExit: [...new Set(src.all('remap-exit').map((g) => convert(g, parseExitCode)))],
+    rewrite,
+    warnReap: src.flag('warn-reap'),
+    stopTimeoutMs: duration('stop-timeout', DEFAULTS.stopTimeoutMs),
+    logLevel: resolveLogLevel(src),
+    logFormat: choice('log-format', ['auto', 'json', 'pretty'], 'a log format'),
+    listen,
+    ready: maybe(src.one('ready'), { kind: 'auto' }, parseReady),
+    readyTimeoutMs: duration('ready-timeout', DEFAULTS.readyTimeoutMs, positiveDuration),
+    readyDelayMs: duration('ready-delay', DEFAULTS.readyDelayMs),
+    drainSignal: signal('drain-signal', SIG.TERM),
+    drainTimeoutMs: duration('drain-timeout', DEFAULTS.drainTimeoutMs, positiveDuration),
+    stage: text('stage', 'a path'),
+    verify: text('verify', 'a command'),
+    swapMode: choice('swap-mode', ['handoff', 'forward'], 'a swap mode'),
+    upgradeSignal: signal('upgrade-signal', SIG.USR2),
+    pidfile: text('pidfile', 'a path'),
+    watchBinary: src.flag('watch-binary'),
+    reloadSignal: signal('reload-signal', SIG.HUP),
+    reloadCheck: text('reload-check', 'a command'),
+    reloadMode: choice('reload-mode', ['signal', 'swap'], 'a reload mode'),
+    reloadTimeoutMs: duration('reload-timeout', DEFAULTS.reloadTimeoutMs, positiveDuration),
+    watch: src.all('watch').map((g) => convert(g, nonEmpty('a path'))),
+    control: maybe(src.one('control'), DEFAULTS.control, parseControlPath),
+  };
+  if (rest.length === 0) throw new UsageError('missing command (e.g. hotinit -- /app/server)');
+  if (rest[0] === '') throw new UsageError('the command is an empty string');
+  return { kind: 'run', options };
+}

@@ -1,0 +1,188 @@
+/**
+ * The supervisor owns the generations and decides what each signal and each
+ * exit means: forward, stop (graceful tail), swap, reload, or just reap.
+ *
+ * Invariant: `serving` is the generation whose exit status becomes the
+ * container's; it changes only when a swap completes. Everything else that
+ * exits is either a generation being started or drained, or an orphan.
+ */
+import type { ExitRecord } from './native.js';
+import { native } from './native.js';
+import type { Log } from './log.js';
+import type { Options } from './options.js';
+import { Generation } from './generation.js';
+import type { Reaper } from './reaper.js';
+import { sendSignal } from './processes.js';
+import { SIG, signalName } from './signals.js';
+import { Tail } from './tail.js';
+
+/** si_code of a signal the kernel generated (a tty, a broken pipe): never forwarded as if sent to us. */
+const SI_KERNEL = 0x80;
+const SELF_GENERATED = new Set<number>([SIG.PIPE, SIG.TTIN, SIG.TTOU, SIG.XFSZ]);
+const STOP_SIGNALS = new Set<number>([SIG.TERM, SIG.INT, SIG.QUIT]);
+
+export interface SupervisorHooks {
+  /** Starts generation number `gen` (the caller knows sockets, readiness, env). */
+  startGeneration(gen: number): Generation;
+  /** SIGUSR2 (or `hotinit swap`). */
+  onSwapRequest(): void;
+  /** SIGUSR1 (or `hotinit reload`). */
+  onReloadRequest(): void;
+  /** A generation other than the serving one exited (swap candidate or draining old one). */
+  onOtherGenerationExit(generation: Generation): void;
+  /** The container is stopping: abandon any swap or reload in progress. */
+  onStop(): void;
+}
+
+export interface SupervisorSettings {
+  options: Options;
+  log: Log;
+  reaper: Reaper;
+  /** stdin is a terminal: each generation gets its foreground group; we take it back after. */
+  foreground: boolean;
+}
+
+export function exitStatusOf(exit: ExitRecord, remapExit: readonly number[]): number {
+  if (exit.signal !== null) return 128 + exit.signal;
+  const code = exit.code ?? 0;
+  return remapExit.includes(code) ? 0 : code;
+}
+
+export class Supervisor {
+  private readonly options: Options;
+  private readonly foreground: boolean;
+  private readonly log: Log;
+  private readonly reaper: Reaper;
+  private readonly tail: Tail;
+  private hooks: SupervisorHooks | null = null;
+  private readonly generations = new Map<number, Generation>();
+  private nextGen = 1;
+  private servingGeneration: Generation | null = null;
+  private exitStatus: number | null = null;
+  private finishedWith: ((status: number) => void) | null = null;
+  readonly finished: Promise<number>;
+
+  constructor({ options, log, reaper, foreground }: SupervisorSettings) {
+    this.options = options;
+    this.foreground = foreground;
+    this.log = log;
+    this.reaper = reaper;
+    this.tail = new Tail(options.stopTimeoutMs, log, () => this.checkDone());
+    this.finished = new Promise((resolve) => (this.finishedWith = resolve));
+  }
+
+  setHooks(hooks: SupervisorHooks): void {
+    this.hooks = hooks;
+  }
+
+  get serving(): Generation | null {
+    return this.servingGeneration;
+  }
+
+  get stopping(): boolean {
+    return this.tail.running;
+  }
+
+  /** All generations not yet reaped, oldest first. */
+  get live(): Generation[] {
+    return [...this.generations.values()].filter((g) => g.alive);
+  }
+
+  /** Starts the next generation and tracks it; it serves if nothing else does. */
+  launch(): Generation {
+    const gen = this.nextGen++;
+    const generation = this.hooks!.startGeneration(gen);
+    this.generations.set(generation.pid, generation);
+    if (!this.servingGeneration) this.servingGeneration = generation;
+    this.log.info('spawn', { gen, pid: generation.pid, command: this.options.command });
+    return generation;
+  }
+
+  /** A swap completed: `next` now serves; the caller drains the old one. */
+  promote(next: Generation): void {
+    this.servingGeneration = next;
+  }
+
+  /** Called on SIGCHLD and whenever a libuv child was reaped. */
+  reap(): void {
+    this.reaper.reapExited();
+    this.checkDone();
+  }
+
+  onExit(exit: ExitRecord): void {
+    const generation = this.generations.get(exit.pid);
+    if (!generation) {
+      const fields = { pid: exit.pid, code: exit.code, signal: exit.signal === null ? null : signalName(exit.signal) };
+      if (this.options.warnReap) this.log.warn('reap', fields, 'reaped an orphan');
+      else this.log.debug('reap', fields);
+      return;
+    }
+    this.generations.delete(exit.pid);
+    generation.markExited(exit);
+    const fields = {
+      gen: generation.gen,
+      pid: exit.pid,
+      code: exit.code,
+      signal: exit.signal === null ? null : signalName(exit.signal),
+    };
+    if (generation !== this.servingGeneration) {
+      this.log.debug('reap', fields, 'generation exited');
+      this.hooks!.onOtherGenerationExit(generation);
+      return;
+    }
+    this.servingGeneration = null;
+    this.exitStatus = exitStatusOf(exit, this.options.remapExit);
+    this.log.info('exit', { ...fields, status: this.exitStatus }, 'application exited');
+    if (this.foreground) {
+      try {
+        native.takeTerminal(0);
+      } catch {
+        // Not our controlling terminal (or none): nothing to take back.
+      }
+    }
+    // Whatever is left (a swap candidate, grandchildren) is stopped gracefully.
+    for (const other of this.live) sendSignal(other.pid, SIG.TERM);
+    this.tail.begin(SIG.TERM, 'application exited');
+  }
+
+  /** Every held signal arrives here, in order, from the signalfd. */
+  onSignal(signo: number, senderPid: number, code: number): void {
+    if (SELF_GENERATED.has(signo) && (code === SI_KERNEL || senderPid === process.pid)) return;
+    this.log.debug('signal', { signal: signalName(signo), sender: senderPid });
+    if (signo === SIG.USR2 && !this.stopping) return this.hooks!.onSwapRequest();
+    if (signo === SIG.USR1 && !this.stopping) return this.hooks!.onReloadRequest();
+    const target = this.options.rewrite.has(signo) ? this.options.rewrite.get(signo)! : signo;
+    if (target === 0) {
+      this.log.debug('signal', { signal: signalName(signo) }, 'dropped (--rewrite)');
+      return;
+    }
+    if (STOP_SIGNALS.has(signo)) return this.stop(target);
+    this.forward(target);
+  }
+
+  /** Sends signo to the serving generation (its process group with -g). */
+  forward(signo: number, generation: Generation | null = this.servingGeneration): void {
+    if (!generation) return;
+    const target = this.options.killProcessGroup ? -generation.pid : generation.pid;
+    if (!sendSignal(target, signo) && this.options.killProcessGroup) sendSignal(generation.pid, signo);
+  }
+
+  /** TERM/INT/QUIT: every generation gets it, then the graceful tail. */
+  stop(signo: number): void {
+    this.hooks?.onStop();
+    for (const generation of this.live) this.forward(signo, generation);
+    this.tail.begin(signo, `received ${signalName(signo)}`);
+    this.checkDone();
+  }
+
+  private checkDone(): void {
+    if (this.finishedWith === null) return;
+    const done = this.tail.gaveUp || (this.exitStatus !== null && !this.reaper.hasChildren());
+    if (!done) return;
+    if (this.exitStatus === null) this.exitStatus = 128 + SIG.KILL;
+    this.tail.cancel();
+    const status = this.exitStatus;
+    this.finishedWith(status);
+    this.finishedWith = null;
+  }
+}
