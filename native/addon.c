@@ -134,6 +134,7 @@ NAPI_MODULE_INIT() {
       {"socketInfo", NULL, socket_info, NULL, NULL, NULL, napi_default, NULL},
       {"openDatagramReader", NULL, open_datagram_reader, NULL, NULL, NULL, napi_default, NULL},
       {"openPipeReader", NULL, open_pipe_reader, NULL, NULL, NULL, napi_default, NULL},
+      {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_default, NULL},
       {"closeReader", NULL, close_reader, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof *fns, fns);

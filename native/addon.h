@@ -45,5 +45,6 @@ DECLARE_EXPORT(socket_info);
 DECLARE_EXPORT(open_datagram_reader);
 DECLARE_EXPORT(open_pipe_reader);
 DECLARE_EXPORT(close_reader);
+DECLARE_EXPORT(peer_credentials);
 
 #endif

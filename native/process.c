@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -105,4 +106,22 @@ napi_value take_terminal(napi_env env, napi_callback_info info) {
   real_sigmask(SIG_SETMASK, &saved, NULL);
   if (result < 0) return throw_errno(env, err, "tcsetpgrp");
   return NULL;
+}
+
+/* peerCredentials(fd) → { pid, uid, gid } of the other end of a Unix socket (SO_PEERCRED). */
+napi_value peer_credentials(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !get_int(env, argv[0], "fd", &fd)) return NULL;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return throw_errno(env, errno, "getsockopt");
+  napi_value result;
+  napi_create_object(env, &result);
+  set_named(env, result, "pid", make_int(env, cred.pid));
+  set_named(env, result, "uid", make_int(env, cred.uid));
+  set_named(env, result, "gid", make_int(env, cred.gid));
+  return result;
 }

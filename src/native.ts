@@ -68,6 +68,8 @@ export interface NativeBinding {
   openDatagramReader(path: string, onMessage: (senderPid: number, text: string) => void): ReaderHandle;
   openPipeReader(onData: (text: string | null) => void): ReaderHandle & { writeFd: number };
   closeReader(handle: unknown): void;
+  /** Credentials of the peer of a connected Unix socket (SO_PEERCRED). */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 }
 
 function loadBinding(): NativeBinding {
