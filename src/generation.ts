@@ -7,6 +7,7 @@
  */
 import { native, type ExitRecord } from './native.js';
 import { toEnvList } from './environment.js';
+import type { Readiness } from './readiness.js';
 
 export type GenerationState = 'starting' | 'ready' | 'draining' | 'exited';
 
@@ -31,6 +32,8 @@ export class Generation {
   state: GenerationState = 'starting';
   readyAtMs: number | null = null;
   exit: ExitRecord | null = null;
+  /** Its own readiness channels (closed when it exits). */
+  readiness: Readiness | null = null;
   readonly exited: Promise<ExitRecord>;
   private resolveExit!: (exit: ExitRecord) => void;
 
@@ -54,6 +57,7 @@ export class Generation {
   markExited(exit: ExitRecord): void {
     this.state = 'exited';
     this.exit = exit;
+    this.readiness?.close();
     this.resolveExit(exit);
   }
 }

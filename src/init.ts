@@ -4,16 +4,26 @@
  * sent meanwhile is lost: it waits in the signalfd until the reader opens,
  * after the first generation exists to receive it.
  */
+import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { CommandError, execFailureStatus, resolveCommand } from './command.js';
 import { childBaseEnvironment } from './environment.js';
-import { startGeneration } from './generation.js';
+import { startGeneration, type Generation } from './generation.js';
+import { Helpers } from './helpers.js';
 import { createLog, type Log } from './log.js';
 import { closeReader, native } from './native.js';
 import type { Options } from './options.js';
 import { isPid1 } from './processes.js';
+import { Readiness } from './readiness.js';
 import { Reaper } from './reaper.js';
+import { RuntimeDir } from './runtime-dir.js';
+import { closeSockets, inheritedSockets, ListenError, openSockets, type HeldSocket } from './sockets.js';
+import { StagedBinary } from './stage.js';
 import { Supervisor } from './supervisor.js';
+import { Swapper } from './swapper.js';
+
+/** Exit status when hotinit itself cannot start (a socket it cannot open). */
+const CANNOT_START = 1;
 
 function becomeSubreaper(options: Options, log: Log): void {
   if (isPid1()) return;
@@ -31,7 +41,7 @@ export async function run(options: Options, version: string): Promise<number> {
   if (options.pdeathsig !== null) native.setParentDeathSignal(options.pdeathsig);
 
   const baseEnv = childBaseEnvironment(process.env);
-  const [name, ...args] = options.command as [string, ...string[]];
+  const [name] = options.command as [string, ...string[]];
   let file: string;
   try {
     file = resolveCommand(name, baseEnv.PATH);
@@ -41,44 +51,81 @@ export async function run(options: Options, version: string): Promise<number> {
     return error.exitStatus;
   }
 
+  let sockets: HeldSocket[];
+  try {
+    sockets = await openSockets(options.listen, inheritedSockets(process.env));
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    log.error('exit', { status: CANNOT_START }, error.message);
+    return CANNOT_START;
+  }
+  for (const socket of sockets) log.info('start', { listen: socket.name, address: socket.address, fd: socket.fd });
+
+  const runtimeDir = new RuntimeDir();
   let supervisor: Supervisor;
   const reaper = new Reaper((exit) => supervisor.onExit(exit));
+  const helpers = new Helpers(reaper);
   const foreground = isatty(0);
   supervisor = new Supervisor({ options, log, reaper, foreground });
-  supervisor.setHooks({
-    startGeneration: (gen) =>
-      startGeneration({
+  const stage = options.stage ? new StagedBinary(options.stage, resolve(file), options.verify, helpers, baseEnv) : null;
+  const swapper = new Swapper(supervisor, options, log, stage);
+
+  const spawnGeneration = (gen: number): Generation => {
+    const readiness = new Readiness(options.ready, gen, runtimeDir, log.child({ gen }));
+    let generation: Generation;
+    try {
+      generation = startGeneration({
         gen,
         file,
         argv: options.command,
         env: baseEnv,
-        listenFds: [],
-        listenNames: [],
-        readyFd: null,
-        notifySocket: null,
+        listenFds: sockets.map((s) => s.fd),
+        listenNames: sockets.map((s) => s.name),
+        readyFd: readiness.readyFd,
+        notifySocket: readiness.notifySocket,
         foreground,
-      }),
-    onSwapRequest: () => supervisor.forward(12),
-    onReloadRequest: () => supervisor.forward(10),
-    onOtherGenerationExit: () => {},
-    onStop: () => {},
+      });
+    } catch (error) {
+      readiness.close();
+      throw error;
+    }
+    generation.readiness = readiness;
+    readiness.started(generation, helpers, options.readyDelayMs);
+    return generation;
+  };
+
+  supervisor.setHooks({
+    startGeneration: spawnGeneration,
+    onSwapRequest: () => void swapper.request('SIGUSR2'),
+    onReloadRequest: () => supervisor.forward(options.reloadSignal),
+    onOtherGenerationExit: (generation) => swapper.onGenerationExit(generation),
+    onStop: () => swapper.stop(),
   });
 
   process.on('SIGCHLD', () => supervisor.reap());
+  let first: Generation;
   try {
-    supervisor.launch();
+    first = supervisor.launch();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const status = execFailureStatus(code);
     log.error('exit', { status, command: options.command, error: code }, `cannot execute ${file}: ${(error as Error).message}`);
+    closeSockets(sockets);
+    runtimeDir.remove();
     return status;
   }
+  void first.readiness?.ready.then(() => {
+    if (!first.alive) return;
+    first.markReady();
+    log.info('ready', { gen: first.gen, pid: first.pid, startupMs: Date.now() - first.startedAtMs });
+  });
   const signals = native.openSignalReader((signo, sender, code) => supervisor.onSignal(signo, sender, code));
   supervisor.reap();
 
   const status = await supervisor.finished;
   closeReader(signals);
+  closeSockets(sockets);
+  runtimeDir.remove();
   log.info('exit', { status }, 'hotinit exiting');
   return status;
 }
-
