@@ -32,6 +32,12 @@ export interface SupervisorHooks {
   onOtherGenerationExit(generation: Generation): void;
   /** The container is stopping: abandon any swap or reload in progress. */
   onStop(): void;
+  /**
+   * The serving generation exited. Return true when it has a successor that
+   * the hook adopted (forward mode: nginx's new master, a daemon found by its
+   * pidfile); the container then goes on instead of starting the tail.
+   */
+  onServingExit?(generation: Generation): boolean;
 }
 
 export interface SupervisorSettings {
@@ -103,6 +109,20 @@ export class Supervisor {
     this.servingGeneration = next;
   }
 
+  /**
+   * Tracks a process hotinit did not spawn (an app's self-upgraded successor)
+   * as the next generation and makes it the serving one. Its exit is seen
+   * once it is our child (re-parented to us as PID 1 or subreaper).
+   */
+  adopt(pid: number): Generation {
+    const generation = new Generation(this.nextGen++, pid);
+    generation.markReady();
+    this.generations.set(pid, generation);
+    this.servingGeneration = generation;
+    this.log.info('spawn', { gen: generation.gen, pid, adopted: true });
+    return generation;
+  }
+
   /** Called on SIGCHLD and whenever a libuv child was reaped. */
   reap(): void {
     this.reaper.reapExited();
@@ -131,6 +151,7 @@ export class Supervisor {
       return;
     }
     this.servingGeneration = null;
+    if (!this.stopping && this.hooks!.onServingExit?.(generation)) return;
     this.exitStatus = exitStatusOf(exit, this.options.remapExit);
     this.log.info('exit', { ...fields, status: this.exitStatus }, 'application exited');
     if (this.foreground) {

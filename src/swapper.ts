@@ -39,6 +39,7 @@ export class Swapper {
   private waitingNext: Resolver[] = [];
   private startedAtMs = 0;
   private previousGen: number | null = null;
+  private idleWaiters: Array<() => void> = [];
   lastOutcome: (SwapOutcome & { at: string }) | null = null;
 
   constructor(
@@ -54,6 +55,12 @@ export class Swapper {
 
   get phase(): SwapState['phase'] {
     return this.state.phase;
+  }
+
+  /** Resolves once no swap is running (now, or when the current one and its follow-up settle). */
+  whenIdle(): Promise<void> {
+    if (!this.inProgress) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** A swap request (USR2 or control); resolves with the outcome of the swap that serves it. */
@@ -97,6 +104,7 @@ export class Swapper {
     const { state, effects } = nextSwap(this.state, event);
     this.state = state;
     for (const effect of effects) this.apply(effect);
+    if (!this.inProgress) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private apply(effect: SwapEffect): void {
