@@ -163,7 +163,7 @@ export class Supervisor {
     }
     // Whatever is left (a swap candidate, grandchildren) is stopped gracefully.
     for (const other of this.live) sendSignal(other.pid, SIG.TERM);
-    this.tail.begin(SIG.TERM, 'application exited');
+    this.beginTail(SIG.TERM, 'application exited');
   }
 
   /** Every held signal arrives here, in order, from the signalfd. */
@@ -190,10 +190,15 @@ export class Supervisor {
 
   /** TERM/INT/QUIT: every generation gets it, then the graceful tail. */
   stop(signo: number): void {
-    this.hooks?.onStop();
     for (const generation of this.live) this.forward(signo, generation);
-    this.tail.begin(signo, `received ${signalName(signo)}`);
+    this.beginTail(signo, `received ${signalName(signo)}`);
     this.checkDone();
+  }
+
+  /** The one way into the tail: swaps and reloads in progress are abandoned first. */
+  private beginTail(signo: number, reason: string): void {
+    if (!this.tail.running) this.hooks?.onStop();
+    this.tail.begin(signo, reason);
   }
 
   private checkDone(): void {
