@@ -71,10 +71,17 @@ export function serveConnection(socket: Socket, settings: ConnectionSettings): v
   });
   socket.on('close', () => stopIdleTimer());
 
-  const send = (response: ControlResponse): boolean => {
-    if (socket.destroyed || !socket.writable) return false;
-    socket.write(encodeResponse(response));
-    return true;
+  /** Writes an answer; a client that hung up is noticed here (EPIPE), and
+   * only logged: whatever it asked for has happened regardless. */
+  const send = (response: ControlResponse): void => {
+    const wentAway = () => logControl(log, 'info', { id: response.id }, 'control client went away before its answer');
+    if (socket.destroyed || !socket.writable) {
+      if (!closing) wentAway();
+      return;
+    }
+    socket.write(encodeResponse(response), (error) => {
+      if (error && !closing) wentAway();
+    });
   };
 
   const refuseAndClose = (id: RequestId, code: ControlErrorCode, message: string, level: ControlLogLevel): void => {
@@ -113,10 +120,7 @@ export function serveConnection(socket: Socket, settings: ConnectionSettings): v
     try {
       for (let line = queue.shift(); line !== undefined && !closing; line = queue.shift()) {
         stopIdleTimer();
-        const response = await answer(line, target, log);
-        if (!send(response) && !closing) {
-          logControl(log, 'info', { id: response.id }, 'control client went away before its answer');
-        }
+        send(await answer(line, target, log));
       }
     } finally {
       answering = false;

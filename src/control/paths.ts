@@ -5,9 +5,8 @@
  * and /tmp/hotinit-<uid>/hotinit.sock, and the client looks in the same
  * places. An explicit --control PATH never falls back: the user asked for it.
  */
-import { constants } from 'node:fs';
+import { constants, readdirSync } from 'node:fs';
 import { access, lstat, mkdir } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { DEFAULTS } from '../options.js';
 
@@ -51,9 +50,10 @@ export interface ChosenPath {
 }
 
 /** The server's path: `path` itself, or for the default a fallback when its
- * directory is not writable. Throws, naming every place tried, when none is. */
-export async function chooseServerPath(path: string, env: RuntimeEnv): Promise<ChosenPath> {
-  if (path !== DEFAULT_CONTROL_PATH) return { path, fallbackReason: null };
+ * directory is not writable. Throws, naming every place tried, when none is.
+ * (`defaultPath` is a parameter so that tests can make the default unwritable.) */
+export async function chooseServerPath(path: string, env: RuntimeEnv, defaultPath = DEFAULT_CONTROL_PATH): Promise<ChosenPath> {
+  if (path !== defaultPath) return { path, fallbackReason: null };
   const defaultProblem = await unwritableReason(dirname(path));
   if (defaultProblem === null) return { path, fallbackReason: null };
   const tried = [`${dirname(path)} ${defaultProblem}`];
@@ -71,8 +71,8 @@ export async function chooseServerPath(path: string, env: RuntimeEnv): Promise<C
 }
 
 /** Client: the paths to try for `path`, most likely first. */
-export function clientPaths(path: string, env: RuntimeEnv): string[] {
-  if (path !== DEFAULT_CONTROL_PATH) return [path];
+export function clientPaths(path: string, env: RuntimeEnv, defaultPath = DEFAULT_CONTROL_PATH): string[] {
+  if (path !== defaultPath) return [path];
   const paths = [path, ...fallbackPaths(env)];
   // Root (docker exec's default user) may talk to a hotinit that runs as any
   // USER, whose socket is in that user's /tmp/hotinit-<uid>.
