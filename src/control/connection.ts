@@ -92,6 +92,7 @@ export function serveConnection(socket: Socket, settings: ConnectionSettings): v
     logControl(log, level, { code, reason: message }, 'control client dropped');
     send(errorResponse(id, { code, message }));
     socket.end();
+    socket.resume(); // discard what else comes until the client's EOF closes the socket
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
 

@@ -45,15 +45,20 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const { path, fallbackReason } = await chooseServerPath(options.path ?? DEFAULT_CONTROL_PATH, options.runtimeEnv ?? currentRuntimeEnv());
   await removeStaleSocket(path);
 
-  const connections = new Set<Socket>();
+  // Every open socket, to destroy on close; only the served ones count
+  // against maxConnections.
+  const sockets = new Set<Socket>();
+  let served = 0;
   const server = createServer({ allowHalfOpen: true });
   server.on('connection', (socket) => {
-    if (connections.size >= maxConnections) {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    if (served >= maxConnections) {
       rejectBusy(socket, maxConnections, log);
       return;
     }
-    connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
+    served += 1;
+    socket.on('close', () => (served -= 1));
     serveConnection(socket, { target, log, ownUid, idleTimeoutMs, maxLineBytes: MAX_LINE_BYTES });
   });
   await listen(server, path);
@@ -65,7 +70,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   try {
     await chmod(path, 0o600);
   } catch (error) {
-    await closeServer(server, connections);
+    await closeServer(server, sockets);
     throw error;
   }
   logControl(log, fallbackReason ? 'warn' : 'info', { path, fallbackReason }, fallbackReason ? 'control socket listening at a fallback path' : 'control socket listening');
@@ -75,7 +80,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     path,
     close() {
       // libuv unlinks a bound pipe's path when its handle closes.
-      closed ??= closeServer(server, connections);
+      closed ??= closeServer(server, sockets);
       return closed;
     },
   };
@@ -148,6 +153,7 @@ function rejectBusy(socket: Socket, maxConnections: number, log: Log): void {
   const message = `busy: ${maxConnections} control connections are open; try again`;
   logControl(log, 'warn', { maxConnections }, 'control client refused: too many connections');
   socket.end(encodeResponse(errorResponse(null, { code: 'busy', message })));
+  socket.resume(); // read (and discard) until the client's EOF, so the socket can close
   setTimeout(() => socket.destroy(), 1_000).unref();
 }
 

@@ -185,6 +185,19 @@ describe('many clients', () => {
     expect(after).toMatchObject({ ok: true, result: target.report });
   });
 
+  it('close() does not wait for refused clients that stay connected', async () => {
+    await start({ maxConnections: 1 });
+    const served = await RawClient.open(path);
+    const refused = await RawClient.open(path);
+    expect(await refused.answer()).toMatchObject({ error: { code: 'busy' } });
+    // A refused socket lingers up to 1 s for its client to read the error;
+    // close() must cut that short (it once waited the full second).
+    const closing = server!.close().then(() => 'closed');
+    const slow = new Promise((wake) => setTimeout(() => wake('still waiting'), 500));
+    expect(await Promise.race([closing, slow])).toBe('closed');
+    await Promise.all([served.closed, refused.closed]);
+  });
+
   it('64 callers waiting on one hanging swap all get its outcome when it ends', async () => {
     const release = deferred<typeof SWAP_OK>();
     target.swapWith = () => release.promise;
