@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 import type { Log, LogEvent, LogFields } from '../../src/log.js';
 import type { ActionOutcome, ControlTarget, StatusReport } from '../../src/control/protocol.js';
 
@@ -161,11 +161,22 @@ export async function ask(path: string, request: Record<string, unknown>): Promi
   }
 }
 
-/** The built CLI as a subprocess; never rejects on a non-zero exit. */
-export function runCli(args: string[], options: Options & { env?: NodeJS.ProcessEnv } = {}) {
+export interface CliResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built CLI as a subprocess, without any HOTINIT_CONTROL of ours. */
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   const env = { ...process.env, ...options.env };
   delete env.HOTINIT_CONTROL;
-  return execa(process.execPath, [CLI, ...args], { reject: false, timeout: 30_000, ...options, env, extendEnv: false });
+  const { env: _, ...rest } = options;
+  const result = await execa(process.execPath, [CLI, ...args], { reject: false, timeout: 30_000, ...rest, env, extendEnv: false });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
 /** Resolves when `predicate` holds, polling; for facts with no event to wait on. */
