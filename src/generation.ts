@@ -31,6 +31,7 @@ export class Generation {
   readonly startedAtMs = Date.now();
   state: GenerationState = 'starting';
   readyAtMs: number | null = null;
+  exitedAtMs: number | null = null;
   exit: ExitRecord | null = null;
   /** Its own readiness channels (closed when it exits). */
   readiness: Readiness | null = null;
@@ -57,6 +58,7 @@ export class Generation {
   markExited(exit: ExitRecord): void {
     this.state = 'exited';
     this.exit = exit;
+    this.exitedAtMs = Date.now();
     this.readiness?.close();
     this.resolveExit(exit);
   }

@@ -21,6 +21,9 @@ export const LOG_EVENTS = [
   'reap',
   'signal',
   'exit',
+  // Not in SPEC.md's list: the control socket's own facts (a refused peer,
+  // a dropped client), which fit none of the above.
+  'control',
 ] as const;
 export type LogEvent = (typeof LOG_EVENTS)[number];
 

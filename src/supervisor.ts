@@ -20,6 +20,7 @@ import { Tail } from './tail.js';
 const SI_KERNEL = 0x80;
 const SELF_GENERATED = new Set<number>([SIG.PIPE, SIG.TTIN, SIG.TTOU, SIG.XFSZ]);
 const STOP_SIGNALS = new Set<number>([SIG.TERM, SIG.INT, SIG.QUIT]);
+const HISTORY_LENGTH = 8;
 
 export interface SupervisorHooks {
   /** Starts generation number `gen` (the caller knows sockets, readiness, env). */
@@ -62,6 +63,8 @@ export class Supervisor {
   private readonly tail: Tail;
   private hooks: SupervisorHooks | null = null;
   private readonly generations = new Map<number, Generation>();
+  /** The most recent exited generations, newest last, for `hotinit status`. */
+  private readonly exitedGenerations: Generation[] = [];
   private nextGen = 1;
   private servingGeneration: Generation | null = null;
   private exitStatus: number | null = null;
@@ -87,6 +90,11 @@ export class Supervisor {
 
   get stopping(): boolean {
     return this.tail.running;
+  }
+
+  /** Exited generations kept for status, oldest first. */
+  get history(): readonly Generation[] {
+    return this.exitedGenerations;
   }
 
   /** All generations not yet reaped, oldest first. */
@@ -139,6 +147,8 @@ export class Supervisor {
     }
     this.generations.delete(exit.pid);
     generation.markExited(exit);
+    this.exitedGenerations.push(generation);
+    if (this.exitedGenerations.length > HISTORY_LENGTH) this.exitedGenerations.shift();
     const fields = {
       gen: generation.gen,
       pid: exit.pid,

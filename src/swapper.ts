@@ -40,6 +40,9 @@ export class Swapper {
   private startedAtMs = 0;
   private previousGen: number | null = null;
   private idleWaiters: Array<() => void> = [];
+  private requestedStage: StagedBinary | null = null;
+  /** The staged binary of the swap running now (a request's own, else --stage). */
+  private activeStage: StagedBinary | null = null;
   lastOutcome: (SwapOutcome & { at: string }) | null = null;
 
   constructor(
@@ -63,8 +66,13 @@ export class Swapper {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** A swap request (USR2 or control); resolves with the outcome of the swap that serves it. */
-  request(source: string): Promise<SwapOutcome> {
+  /**
+   * A swap request (USR2 or control); resolves with the outcome of the swap
+   * that serves it. `stage` replaces --stage for the swap that serves it (the
+   * latest one wins when requests are coalesced).
+   */
+  request(source: string, stage: StagedBinary | null = null): Promise<SwapOutcome> {
+    if (stage) this.requestedStage = stage;
     return new Promise((resolve) => {
       if (this.state.phase === 'stopped') {
         resolve({ ok: false, action: 'swap', message: 'refused: the container is stopping', durationMs: 0 });
@@ -120,11 +128,15 @@ export class Swapper {
       case 'killDraining':
         return this.killDraining();
       case 'commitStage':
-        return this.stage?.commit();
+        return this.activeStage?.commit();
       case 'rollbackStage':
         return this.rollbackStage();
-      case 'succeeded':
-        return this.report(true, `generation ${this.supervisor.serving?.gen} serving`);
+      case 'succeeded': {
+        const now = this.supervisor.serving;
+        const old = this.draining;
+        const drained = old ? `; generation ${old.gen} (pid ${old.pid}) draining` : '';
+        return this.report(true, `generation ${now?.gen} (pid ${now?.pid}) serving${drained}`);
+      }
       case 'failed':
         return this.report(false, effect.reason);
       case 'coalesced':
@@ -140,7 +152,9 @@ export class Swapper {
     this.previousGen = this.supervisor.serving?.gen ?? null;
     this.log.info('swap.begin', { gen: this.previousGen ?? undefined });
     try {
-      const installed = this.stage ? await this.stage.prepare(this.options.readyTimeoutMs) : false;
+      this.activeStage = this.requestedStage ?? this.stage;
+      this.requestedStage = null;
+      const installed = this.activeStage ? await this.activeStage.prepare(this.options.readyTimeoutMs) : false;
       if (installed) this.log.info('swap.begin', { stage: 'installed' }, 'staged binary installed');
       this.dispatch({ type: 'stagePrepared' });
     } catch (error) {
@@ -214,7 +228,7 @@ export class Swapper {
 
   private rollbackStage(): void {
     try {
-      if (this.stage?.rollback()) this.log.warn('rollback', { binary: this.stage.previousPath }, 'previous binary restored');
+      if (this.activeStage?.rollback()) this.log.warn('rollback', { binary: this.activeStage.previousPath }, 'previous binary restored');
     } catch (error) {
       this.log.error('rollback', { error: (error as Error).message }, 'could not restore the previous binary');
     }
