@@ -4,7 +4,7 @@
  * Every container these tests start carries the label `hotinit.test`, so a
  * failed run leaves nothing behind that `removeTestContainers()` misses.
  */
-import { execa, type Result } from 'execa';
+import { execa } from 'execa';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,17 +28,48 @@ export const skipReason = inject('dockerSkipReason');
 export const hotinitImage = inject('hotinitImage');
 export const plainImage = inject('plainImage');
 
-/** `docker ARGS`, never throwing: the test looks at exitCode/stdout/stderr. */
-export function docker(args: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<Result> {
-  return execa('docker', args, {
+/** What a finished command left: never thrown, the test looks at it. */
+export interface Ran {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved. */
+  all: string;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  input?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs FILE ARGS to the end; a non-zero exit, a signal or a timeout is in the result, not thrown. */
+export async function run(file: string, args: string[], options: RunOptions = {}): Promise<Ran> {
+  const result = await execa(file, args, {
     reject: false,
+    all: true,
     timeout: options.timeoutMs ?? 60_000,
     ...(options.input === undefined ? {} : { input: options.input }),
-  }) as Promise<Result>;
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return {
+    exitCode: result.exitCode,
+    stdout: text(result.stdout),
+    stderr: text(result.stderr) || (result.exitCode === undefined ? text(result.shortMessage) : ''),
+    all: text(result.all),
+  };
+}
+
+/** `docker ARGS` (see run). */
+export function docker(args: string[], options: RunOptions = {}): Promise<Ran> {
+  return run('docker', args, options);
 }
 
 /** `docker run --rm` with the test label and no network unless given. */
-export function dockerRun(runArgs: string[], command: string[] = [], options: { timeoutMs?: number } = {}): Promise<Result> {
+export function dockerRun(runArgs: string[], command: string[] = [], options: RunOptions = {}): Promise<Ran> {
   const network = runArgs.some((a) => a.startsWith('--network')) ? [] : ['--network', 'none'];
   return docker(['run', '--rm', '--label', LABEL, ...network, ...runArgs, ...command], options);
 }
@@ -124,7 +155,7 @@ export function parseLoad(stdout: string): LoadResult {
 }
 
 /** The demo's load generator on this host, against 127.0.0.1:port. */
-export function startLoad(port: number, seconds: number, connections = 16): Promise<Result> {
-  return execa(process.execPath, [join(repoRoot, 'docker/load.mjs'), '--url', `http://127.0.0.1:${port}/`,
-    '--seconds', String(seconds), '--connections', String(connections)], { reject: false, timeout: (seconds + 30) * 1000 }) as Promise<Result>;
+export function startLoad(port: number, seconds: number, connections = 16): Promise<Ran> {
+  return run(process.execPath, [join(repoRoot, 'docker/load.mjs'), '--url', `http://127.0.0.1:${port}/`,
+    '--seconds', String(seconds), '--connections', String(connections)], { timeoutMs: (seconds + 30) * 1000 });
 }

@@ -2,11 +2,10 @@
  * hotinit as the ENTRYPOINT of a real container: exit statuses, docker stop,
  * zombies, a terminal, and /opt/hotinit copied into an image without Node.js.
  */
-import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  LABEL, docker, dockerRun, exitCodeOf, hotinitImage, plainImage, removeTestContainers, repoRoot, skipReason, waitForLog,
+  LABEL, docker, dockerRun, exitCodeOf, hotinitImage, plainImage, removeTestContainers, repoRoot, run, skipReason, waitForLog,
 } from './docker.js';
 
 const quiet = ['-e', 'HOTINIT_LOG_LEVEL=warn'];
@@ -86,8 +85,9 @@ describe.skipIf(skipReason !== null)('hotinit as a container entrypoint', () => 
   describe('docker run -t', () => {
     const driver = join(repoRoot, 'test/container/pty-driver.py');
     const drive = async (steps: object[], command: string[]) => {
-      const result = await execa('python3', [driver, JSON.stringify({ steps, timeout: 30 }), '--', 'docker', 'run', '-it',
-        '--rm', '--label', LABEL, '--network', 'none', ...quiet, hotinitImage, ...command], { reject: false, timeout: 40_000 });
+      const result = await run('python3', [driver, JSON.stringify({ steps, timeout: 30 }), '--', 'docker', 'run', '-it',
+        '--rm', '--label', LABEL, '--network', 'none', ...quiet, hotinitImage, ...command], { timeoutMs: 40_000 });
+      expect(result.exitCode, result.all).toBe(0);
       return JSON.parse(result.stdout) as { status: number | null; output: string; failed: string | null };
     };
 

@@ -3,12 +3,11 @@
  * meets them: `docker kill -s`, `docker exec … hotinit status`, and the
  * compose.yaml demo. Host networking; every request goes to 127.0.0.1.
  */
-import { execa, type Result } from 'execa';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  LABEL, askWeb, docker, exitCodeOf, freePort, hotinitImage, parseLoad, removeTestContainers, repoRoot, skipReason,
-  startLoad, waitFor, waitForLog, type WebAnswer,
+  LABEL, askWeb, docker, exitCodeOf, freePort, hotinitImage, parseLoad, removeTestContainers, repoRoot, run, skipReason,
+  startLoad, waitFor, waitForLog, type Ran, type WebAnswer,
 } from './docker.js';
 
 /** Starts the demo image on 127.0.0.1:port and waits until generation 1 answers. */
@@ -101,40 +100,51 @@ describe.skipIf(skipReason !== null)('swap and reload in a container', () => {
 });
 
 describe.skipIf(skipReason !== null)('compose.yaml demo', () => {
-  const compose = async (project: string, env: Record<string, string>, args: string[], timeoutMs = 60_000): Promise<Result> => {
-    const v1 = (await execa('docker-compose', ['version'], { reject: false })).exitCode === 0;
+  // Debian's docker-compose v1.29 where it is installed, else Compose v2.
+  const compose = async (project: string, env: Record<string, string>, args: string[], timeoutMs = 60_000): Promise<Ran> => {
+    const v1 = (await run('docker-compose', ['version'])).exitCode === 0;
     const [file, prefix] = v1 ? ['docker-compose', []] : ['docker', ['compose']];
-    return execa(file, [...prefix, '-f', join(repoRoot, 'compose.yaml'), '-p', project, ...args], {
-      cwd: repoRoot, reject: false, timeout: timeoutMs, env: { ...env, HOTINIT_IMAGE: hotinitImage }, all: true,
-    }) as Promise<Result>;
+    return run(file, [...prefix, '-f', join(repoRoot, 'compose.yaml'), '-p', project, ...args], {
+      cwd: repoRoot, timeoutMs, env: { ...env, HOTINIT_IMAGE: hotinitImage },
+    });
   };
 
   it('runs as the README says: up, load, stage, kill -s USR2, exec status, stop (exit 0)', async () => {
     const project = `hotinit-test-${process.pid}`;
     const port = await freePort();
-    const env = { WEB_PORT: String(port), LOAD_SECONDS: '5', LOAD_CONNECTIONS: '8' };
+    const env = { WEB_PORT: String(port), LOAD_SECONDS: '8', LOAD_CONNECTIONS: '4' };
     try {
       const up = await compose(project, env, ['up', '-d', '--no-build', 'web']);
       expect(up.exitCode, up.all).toBe(0);
       await waitFor('the compose web service', () => askWeb(port));
 
-      const load = compose(project, env, ['run', '--rm', '-T', 'load']);
-      await sleep(1500);
+      const container = (await compose(project, env, ['ps', '-q', 'web'])).stdout.trim();
       const stage = await compose(project, env, ['exec', '-T', 'web', 'cp', '/app/releases/server-v2.mjs', '/app/server.mjs.next']);
       expect(stage.exitCode, stage.all).toBe(0);
+      const load = compose(project, env, ['run', '--rm', '-T', 'load']);
+      // The swap starts once the load generator is running: docker-compose v1
+      // takes a second or two to start, more while the load has both cores.
+      await waitFor('the load container', async () =>
+        (await docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter',
+          'label=com.docker.compose.service=load'])).stdout.trim() || undefined);
+      await sleep(1000);
       const kill = await compose(project, env, ['kill', '-s', 'SIGUSR2', 'web']);
       expect(kill.exitCode, kill.all).toBe(0);
+      await waitForLog(container, /"event":"swap\.(done|failed)"/);
       const loaded = await load;
       const result = parseLoad(loaded.stdout);
       console.log(`compose load during a swap: ${JSON.stringify(result)}`);
+      const logs = await docker(['logs', container]);
+      expect(logs.stderr, logs.stderr).toMatch(/"event":"swap\.done"/);
       expect(loaded.exitCode, loaded.all).toBe(0);
       expect(result.errors).toBe(0);
-      expect(result.versions['2']).toBeGreaterThan(0);
+      expect(result.versions['1'], 'served by version 1 before the swap').toBeGreaterThan(0);
+      expect(result.versions['2'], 'served by version 2 after the swap').toBeGreaterThan(0);
 
+      // Soft: the stop below is checked even while the control socket is missing.
       const status = await compose(project, env, ['exec', '-T', 'web', 'hotinit', 'status']);
-      expect(status.exitCode, status.all).toBe(0);
+      expect.soft(status.exitCode, status.all).toBe(0);
 
-      const container = (await compose(project, env, ['ps', '-q', 'web'])).stdout.trim();
       const t0 = performance.now();
       const stop = await compose(project, env, ['stop']);
       expect(stop.exitCode, stop.all).toBe(0);
