@@ -84,7 +84,7 @@ take 1/true/yes/on or 0/false/no/off. HOTINIT_VERBOSE is a count (1, 2).
 TINI_SUBREAPER and TINI_KILL_PROCESS_GROUP are honoured as in tini.
 SIG is TERM, SIGTERM, 15 or RTMIN+3; DUR is 500ms, 10s, 2m, 1h or seconds.
 
-Commands (run inside the container; exit 0 on success, 1 on failure):
+Commands (inside the container; exit 0 success, 1 failure, 3 no hotinit):
   status [--json] [--health]  generations, pids, states, last swap/reload
   swap [--stage PATH] [--timeout DUR]  swap now and wait for the outcome
   reload [--timeout DUR]      reload now and wait for the outcome
@@ -95,6 +95,7 @@ To run a program that is called status, swap, reload or health, write
 Exit status:
   N      the command exited with N (0 if N is listed in --remap-exit)
   128+N  the command was killed by signal N
+  1      hotinit could not start (a --listen socket could not be opened)
   2      bad usage: unknown option, bad value, missing command
   126    the command exists but cannot be executed
   127    the command was not found
