@@ -76,6 +76,15 @@ export function nodeAppScript(path: string, fixture: string, env: Record<string,
   return writeScript(path, `${assignments ? `export ${assignments}\n` : ''}exec '${process.execPath}' '${join(FIXTURES, fixture)}'`);
 }
 
+/** Resolves once `path` exists (a fixture's own signal that it reached a point). */
+export async function waitForFile(path: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -20,7 +20,8 @@ sh -c 'ls -l /proc/$1/fd > "$2"' lister $$ "$out.fds"
 if [ -n "$HOTINIT_READY_FD" ]; then
   echo READY=1 >&"$HOTINIT_READY_FD"
 else
-  "$PYTHON" -c 'import os, socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])'
+  # The generation itself sends (a helper that exits at once may be refused: see readiness.test.ts).
+  exec "$PYTHON" -c 'import os, socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"]); os.execvp("sleep", ["sleep", "600"])'
 fi
 exec sleep 600
 `;

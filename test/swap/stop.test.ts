@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, Hotinit, isAlive, nodeAppScript, PYTHON, tempDir } from '../helpers/swap-harness.js';
+import { FIXTURES, Hotinit, isAlive, nodeAppScript, PYTHON, tempDir, waitForFile } from '../helpers/swap-harness.js';
 
 let hotinit: Hotinit | null = null;
 const cleanups: Array<() => void> = [];
@@ -23,7 +23,7 @@ function stagedApp(env1: Record<string, string>, env2: Record<string, string>) {
   const base = { APP_DRAIN_EXIT_BASE: '10' };
   const app = nodeAppScript(`${dir.path}/app`, 'versioned-app.mjs', { APP_VERSION: '1', ...base, ...env1 });
   const stage = nodeAppScript(`${dir.path}/app.new`, 'versioned-app.mjs', { APP_VERSION: '2', ...base, ...env2 });
-  return { app, stage, v1: readFileSync(app, 'utf8'), v2: readFileSync(stage, 'utf8') };
+  return { dir: dir.path, app, stage, v1: readFileSync(app, 'utf8'), v2: readFileSync(stage, 'utf8') };
 }
 
 describe('TERM in the middle of a swap', () => {
@@ -70,6 +70,25 @@ describe('TERM in the middle of a swap', () => {
     expect(isAlive(gen2)).toBe(false);
     expect(readFileSync(files.app, 'utf8')).toBe(files.v2);
     expect(readFileSync(`${files.app}.prev`, 'utf8')).toBe(files.v1);
+  });
+
+  it('while --verify runs: the staged binary is not installed once the container is stopping', async () => {
+    const files = stagedApp({}, {});
+    const marker = `${files.dir}/verifying`;
+    // A verifier that outlives the TERM hotinit's graceful tail sends it, then approves.
+    const verify = `trap '' TERM; touch '${marker}'; sleep 1; true`;
+    const h = (hotinit = await Hotinit.start({
+      args: ['-l', 'tcp://127.0.0.1:0', '--ready', 'fd', '--stage', files.stage, '--verify', verify, '--stop-timeout', '5s'],
+      command: [files.app],
+    }));
+    const from = h.mark();
+    h.signal('SIGUSR2');
+    await waitForFile(marker);
+    h.signal('SIGTERM');
+    const exit = await h.exited;
+    expect(exit, h.tail()).toEqual({ code: 11, signal: null });
+    expect(h.events('spawn', from)).toEqual([]);
+    expect(readFileSync(files.app, 'utf8'), 'the command\'s binary was replaced by the staged one').toBe(files.v1);
   });
 
   it('a USR2 that arrives while stopping starts no swap and is not forwarded to the app', async () => {

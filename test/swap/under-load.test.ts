@@ -3,6 +3,7 @@
  * no failed request, no connection error — and every response comes from a
  * generation that was alive, one generation per connection, ending on the last.
  */
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeLoad, Load, type LoadMode, type LoadOptions, type LoadSummary } from '../helpers/load.js';
 import {
@@ -77,7 +78,30 @@ describe('swap under continuous load', () => {
       cleanups.push(dir.remove);
       const path = `${dir.path}/app.sock`;
       await runSwaps(mode, 10, `unix://${path}`, () => ({ socketPath: path }));
+      // hotinit owns the path: kept across generations, unlinked at final exit.
+      expect(existsSync(path)).toBe(true);
+      await hotinit!.stop();
+      expect(existsSync(path)).toBe(false);
     },
     120_000,
   );
+
+  it('negative control: the same load and swaps with an app that drains by plain server.close() do fail requests', async () => {
+    // NOTES.md: closing idle keep-alive connections races the client's next request on them.
+    hotinit = await Hotinit.start({
+      args: ['-l', 'tcp://127.0.0.1:0', '--ready', 'fd'],
+      command: ['node', `${FIXTURES}/versioned-app.mjs`],
+      env: { APP_BEHAVIOUR: 'naive-drain' },
+    });
+    load = Load.start({ mode: 'keep-alive', workers: 8, maxDurationMs: 60_000, port: hotinit.port });
+    await load.waitForResponses(100);
+    for (let i = 1; i <= 10 && load.errors.length === 0; i++) {
+      expect(await hotinit.swap()).toMatchObject({ event: 'swap.done', gen: i + 1 });
+      await load.waitForResponses(40);
+    }
+    const summary = await load.stop();
+    load = null;
+    expect(summary.errors.length, describeLoad(summary)).toBeGreaterThan(0);
+    expect(summary.errors[0]!.code).toMatch(/^E[A-Z]+$/);
+  }, 60_000);
 });
