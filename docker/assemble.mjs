@@ -6,7 +6,7 @@
 //   OUT/bin/hotinit.node   the addon, beside the launcher where it looks for it
 //   OUT/bin/node           this Node.js binary (process.execPath), unless --no-node
 //   OUT/lib/hotinit/       dist/*.js (the launcher runs ../lib/hotinit/cli.js)
-//   OUT/lib/package.json   version and "type": "module" for dist (cli.js reads ../package.json)
+//   OUT/lib/package.json   version, "type": "module" and exports (cli.js reads ../package.json)
 //   OUT/lib/node_modules/  the production dependencies named by package-lock.json
 //
 // Usage: node docker/assemble.mjs [--root DIR] [--no-node] OUT
@@ -59,7 +59,10 @@ cpSync(dist, join(out, 'lib/hotinit'), {
   filter: (src) => statSync(src).isDirectory() || src.endsWith('.js'),
 });
 
-const manifest = { name: pkg.name, version: pkg.version, license: pkg.license, type: pkg.type, private: true };
+// lib/ is itself the package: its exports point into hotinit/ where dist/ went,
+// so a symlink node_modules/hotinit -> /opt/hotinit/lib makes `hotinit/app` importable.
+const exportsInLib = JSON.parse(JSON.stringify(pkg.exports ?? {}).replaceAll('"./dist/', '"./hotinit/'));
+const manifest = { name: pkg.name, version: pkg.version, license: pkg.license, type: pkg.type, private: true, exports: exportsInLib };
 writeFileSync(join(out, 'lib/package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 // Production dependencies: every lockfile entry not marked dev-only, at its own path.
