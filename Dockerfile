@@ -43,7 +43,7 @@ COPY --from=build /opt/hotinit /opt/hotinit
 # socket, readiness sockets) of its own.
 RUN ln -s /opt/hotinit/bin/hotinit /usr/local/bin/hotinit \
  && { command -v node >/dev/null || ln -s /opt/hotinit/bin/node /usr/local/bin/node; } \
- && { id -u node >/dev/null 2>&1 || useradd -u 1000 -m node 2>/dev/null || adduser -D -u 1000 node; } \
+ && { id -u node >/dev/null 2>&1 || useradd -u 1000 -m node 2>/dev/null || useradd -m node 2>/dev/null || adduser -D -u 1000 node; } \
  && mkdir -p /app /run \
  && chown node:node /app /run
 COPY --chown=node:node docker/web/ docker/load.mjs /app/
