@@ -15,8 +15,22 @@ function packageVersion(): string {
   }
 }
 
+const MINIMUM_NODE = [22, 14] as const;
+
+/** The launcher runs whatever `node` is on PATH: say plainly when it is too old. */
+function nodeTooOld(): string | null {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor >= MINIMUM_NODE[1])) return null;
+  return `hotinit needs Node.js >= ${MINIMUM_NODE.join('.')}, but ${process.execPath} is ${process.version}; put a newer node first on PATH or set HOTINIT_NODE\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
   process.title = 'hotinit';
+  const tooOld = nodeTooOld();
+  if (tooOld) {
+    process.stderr.write(tooOld);
+    return 127;
+  }
   let parsed;
   try {
     parsed = parseArgs(argv, process.env);

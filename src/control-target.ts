@@ -11,7 +11,6 @@ import type { StagedBinary } from './stage.js';
 import type { Supervisor } from './supervisor.js';
 
 export interface ActionRunner {
-  readonly inProgress: boolean;
   lastOutcome: (ActionOutcome & { at: string }) | null;
 }
 
@@ -20,7 +19,10 @@ export interface ControlTargetParts {
   startedAtMs: number;
   supervisor: Supervisor;
   sockets: readonly HeldSocket[];
-  swaps: ActionRunner & { request(source: string, stage?: StagedBinary | null): Promise<ActionOutcome> };
+  swaps: ActionRunner & {
+    readonly inProgress: boolean;
+    request(source: string, stage?: StagedBinary | null): Promise<ActionOutcome>;
+  };
   reloads: ActionRunner & { request(source: string): Promise<ActionOutcome> };
   /** A StagedBinary for a path named by `hotinit swap --stage PATH`. */
   stageAt(path: string): StagedBinary;
