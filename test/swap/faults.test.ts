@@ -190,7 +190,6 @@ describe('staged binary (--stage, --verify)', () => {
     expect(String(outcome.reason)).toMatch(/not executable/);
     expect(h.events('spawn', from)).toEqual([]);
     expect(readFileSync(files.app, 'utf8')).toBe(files.v1);
-    expect(readFileSync(files.stage, 'utf8')).toBe(files.v2);
     expect(existsSync(`${files.app}.prev`)).toBe(false);
     await expectServedOnlyBy(1, /version=1/);
     await expectNoErrors(h);
@@ -205,8 +204,22 @@ describe('staged binary (--stage, --verify)', () => {
     expect(String(outcome.reason)).toMatch(/--verify exited with 1/);
     expect(h.events('spawn', from)).toEqual([]);
     expect(readFileSync(files.app, 'utf8')).toBe(files.v1);
-    expect(readFileSync(files.stage, 'utf8')).toBe(files.v2);
     await expectServedOnlyBy(1, /version=1/);
+    await expectNoErrors(h);
+  });
+
+  it.each([
+    { name: 'not executable', args: [], prepare: (stage: string) => chmodSync(stage, 0o644) },
+    { name: 'refused by --verify', args: ['--verify', 'grep -q SIGNED'], prepare: () => {} },
+  ])('a staged file $name is moved aside to <stage>.rejected, like one whose generation failed', async ({ args, prepare }) => {
+    const files = stagedApp();
+    prepare(files.stage);
+    const h = await startWithLoad(['--ready', 'fd', '--stage', files.stage, ...args], [files.app]);
+    expect(await h.swap()).toMatchObject({ event: 'swap.failed', gen: 1 });
+    expect(readFileSync(files.app, 'utf8')).toBe(files.v1);
+    expect(existsSync(`${files.stage}.rejected`), 'no <stage>.rejected').toBe(true);
+    expect(readFileSync(`${files.stage}.rejected`, 'utf8')).toBe(files.v2);
+    expect(existsSync(files.stage)).toBe(false);
     await expectNoErrors(h);
   });
 
@@ -236,5 +249,43 @@ describe('staged binary (--stage, --verify)', () => {
     expectRolledBack(files, h, from);
     await expectServedOnlyBy(1, /version=1/);
     await expectNoErrors(h);
+  });
+
+  it('two staged swaps in a row, then a failing one: the rollback restores the binary that was serving, not an older one', async () => {
+    const files = stagedApp();
+    const h = await startWithLoad(['--ready', 'fd', '--stage', files.stage], [files.app]);
+    expect(await h.swap()).toMatchObject({ event: 'swap.done', gen: 2 });
+    const v3 = readFileSync(nodeAppScript(files.stage, 'versioned-app.mjs', { APP_VERSION: '3' }), 'utf8');
+    expect(await h.swap()).toMatchObject({ event: 'swap.done', gen: 3 });
+    await expectServedOnlyBy(3, /version=3/);
+    expect(readFileSync(`${files.app}.prev`, 'utf8')).toBe(files.v2);
+    const v4 = readFileSync(nodeAppScript(files.stage, 'versioned-app.mjs', { APP_VERSION: '4', APP_BEHAVIOUR: 'crash-at-start' }), 'utf8');
+    const from = h.mark();
+    expect(await h.swap()).toMatchObject({ event: 'swap.failed', gen: 3 });
+    expect(readFileSync(files.app, 'utf8')).toBe(v3);
+    expect(readFileSync(`${files.stage}.rejected`, 'utf8')).toBe(v4);
+    expect(h.events('rollback', from).length).toBe(1);
+    await expectServedOnlyBy(3, /version=3/);
+    await expectNoErrors(h);
+  });
+});
+
+describe('the serving generation dies during a swap', () => {
+  it('the container ends with its status; the candidate is stopped and the staged binary rolled back', async () => {
+    const files = stagedApp({}, { APP_BEHAVIOUR: 'never-ready', APP_DRAIN_EXIT_BASE: '10' });
+    const h = (hotinit = await Hotinit.start({
+      args: ['-l', 'tcp://127.0.0.1:0', '--ready', 'fd', '--stage', files.stage, '--stop-timeout', '5s'],
+      command: [files.app],
+    }));
+    const from = h.mark();
+    h.signal('SIGUSR2');
+    await h.waitFor((l) => l.event === 'spawn' && l.gen === 2, { from });
+    const [gen1, gen2] = [h.pidOf(1), h.pidOf(2)];
+    process.kill(gen1, 'SIGKILL');
+    const exit = await h.exited;
+    expect(exit, h.tail()).toEqual({ code: 128 + 9, signal: null });
+    expect(isAlive(gen2)).toBe(false);
+    expect(h.events('swap.done', from)).toEqual([]);
+    expect(readFileSync(files.app, 'utf8')).toBe(files.v1);
   });
 });
