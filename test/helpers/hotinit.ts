@@ -213,8 +213,10 @@ export class InitRun {
       this.process.on('error', reject);
       this.process.on('exit', (code, signal) => {
         const at = Date.now();
-        // Late lines may still be in the pipes; the exit is known once they are read.
-        void Promise.all([stdoutDone, stderrDone]).then(() => {
+        // Late lines may still be in the pipes: read them, but do not wait for
+        // a survivor that holds them open (what negative controls show).
+        const drained = Promise.all([stdoutDone, stderrDone]);
+        void Promise.race([drained, new Promise((r) => setTimeout(r, 500))]).then(() => {
           this.outStream.flush();
           this.logStream.flush();
           this.exitResult = { code, signal, at };
