@@ -54,6 +54,7 @@ export interface Options {
   ready: ReadyMode;
   readyTimeoutMs: number;          // > 0
   readyDelayMs: number;            // auto mode: alive this long = ready
+  minReadyMs: number;              // a ready candidate must stay up this long before the old one drains
   drainSignal: number;
   drainTimeoutMs: number;          // > 0
   stage: string | null;
@@ -72,7 +73,7 @@ export interface Options {
 
 /** Shared with usage.ts so the help text cannot drift from the parser. */
 export const DEFAULTS = {
-  stopTimeoutMs: 8_000, readyTimeoutMs: 30_000, readyDelayMs: 2_000, drainTimeoutMs: 30_000,
+  stopTimeoutMs: 8_000, readyTimeoutMs: 30_000, readyDelayMs: 2_000, minReadyMs: 200, drainTimeoutMs: 30_000,
   reloadTimeoutMs: 30_000, control: '/run/hotinit.sock',
 } as const;
 
@@ -86,7 +87,7 @@ const RUN_OPTIONS: readonly OptionDef[] = [
   opt('remap-exit', 'value', 'e'), opt('rewrite', 'value', 'r'), opt('warn-reap', 'flag', 'w'),
   opt('stop-timeout', 'value'), opt('verbose', 'count', 'v'), opt('log-level', 'value'),
   opt('log-format', 'value'), opt('listen', 'value', 'l'), opt('ready', 'value'),
-  opt('ready-timeout', 'value'), opt('ready-delay', 'value'), opt('drain-signal', 'value'),
+  opt('ready-timeout', 'value'), opt('ready-delay', 'value'), opt('min-ready', 'value'), opt('drain-signal', 'value'),
   opt('drain-timeout', 'value'), opt('stage', 'value'), opt('verify', 'value'),
   opt('swap-mode', 'value'), opt('upgrade-signal', 'value'), opt('pidfile', 'value'),
   opt('watch-binary', 'flag'), opt('reload-signal', 'value'), opt('reload-check', 'value'),
@@ -485,6 +486,7 @@ export function parseArgs(argv: string[], env: Env): ParsedCommand {
     ready: maybe(src.one('ready'), { kind: 'auto' }, parseReady),
     readyTimeoutMs: duration('ready-timeout', DEFAULTS.readyTimeoutMs, positiveDuration),
     readyDelayMs: duration('ready-delay', DEFAULTS.readyDelayMs),
+    minReadyMs: duration('min-ready', DEFAULTS.minReadyMs),
     drainSignal: signal('drain-signal', SIG.TERM),
     drainTimeoutMs: duration('drain-timeout', DEFAULTS.drainTimeoutMs, positiveDuration),
     stage: text('stage', 'a path'),

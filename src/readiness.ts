@@ -39,8 +39,15 @@ function parentPid(pid: number): number | null {
   }
 }
 
-/** True if pid is root or one of its descendants (a wrapper script's child may notify). */
+/**
+ * False only when pid provably does not descend from root. A sender that has
+ * already exited cannot be traced (`systemd-notify --ready` in a wrapper
+ * script exits before we read its message) and is accepted: each generation's
+ * socket lives in hotinit's 0700 directory and only that generation was told
+ * its path.
+ */
 export function descendsFrom(pid: number, root: number): boolean {
+  if (parentPid(pid) === null) return true;
   for (let current: number | null = pid, hops = 0; current !== null && current > 1 && hops < 64; hops++) {
     if (current === root) return true;
     current = parentPid(current);
@@ -119,7 +126,7 @@ export class Readiness {
   private onDatagram(senderPid: number, text: string): void {
     const generation = this.generation;
     if (!generation || !descendsFrom(senderPid, generation.pid)) {
-      this.log.debug('ready', { gen: generation?.gen, sender: senderPid }, 'notify message from a stranger ignored');
+      this.log.debug('ready', { sender: senderPid }, 'notify message from a stranger ignored');
       return;
     }
     const fields = parseNotify(text);
@@ -140,7 +147,7 @@ export class Readiness {
     if (this.isReady || this.closed) return;
     this.isReady = true;
     if (this.timer) clearTimeout(this.timer);
-    this.log.debug('ready', { gen: this.generation?.gen, via });
+    this.log.debug('ready', { via }); // the child logger carries gen
     this.markReady();
   }
 

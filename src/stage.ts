@@ -32,9 +32,23 @@ export class StagedBinary {
     return `${this.binaryPath}.prev`;
   }
 
-  /** Installs the staged file if there is one; returns false when nothing was staged. */
-  async prepare(verifyTimeoutMs: number): Promise<boolean> {
+  /**
+   * Checks the staged file, if there is one, and runs --verify against it.
+   * Returns false when nothing is staged; throws StageError when it is refused
+   * (the file is then moved aside to <stage>.rejected).
+   */
+  async check(verifyTimeoutMs: number): Promise<boolean> {
     if (!existsSync(this.stagePath)) return false;
+    try {
+      await this.checkFile(verifyTimeoutMs);
+    } catch (error) {
+      if (error instanceof StageError) this.setAside();
+      throw error;
+    }
+    return true;
+  }
+
+  private async checkFile(verifyTimeoutMs: number): Promise<void> {
     const stat = statSync(this.stagePath);
     if (!stat.isFile()) throw new StageError(`staged ${this.stagePath} is not a regular file`);
     try {
@@ -42,23 +56,30 @@ export class StagedBinary {
     } catch {
       throw new StageError(`staged ${this.stagePath} is not executable (chmod +x it)`);
     }
-    if (this.verify) {
-      const quoted = `'${this.stagePath.replaceAll("'", "'\\''")}'`;
-      const result = await this.helpers.run({
-        command: `${this.verify} ${quoted}`,
-        env: { ...this.env, HOTINIT_STAGED: this.stagePath },
-        timeoutMs: verifyTimeoutMs,
-      });
-      if (!result.ok) {
-        const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode ?? result.signal}`;
-        throw new StageError(`--verify ${why}${result.output ? `: ${result.output}` : ''}`);
-      }
+    if (!this.verify) return;
+    const quoted = `'${this.stagePath.replaceAll("'", "'\\''")}'`;
+    const result = await this.helpers.run({
+      command: `${this.verify} ${quoted}`,
+      env: { ...this.env, HOTINIT_STAGED: this.stagePath },
+      timeoutMs: verifyTimeoutMs,
+    });
+    if (!result.ok) {
+      const why = result.timedOut ? 'timed out' : `exited with ${result.exitCode ?? result.signal}`;
+      throw new StageError(`--verify ${why}${result.output ? `: ${result.output}` : ''}`);
     }
-    this.install();
-    return true;
   }
 
-  private install(): void {
+  /** A refused stage is kept for inspection, out of the way of the next swap. */
+  private setAside(): void {
+    try {
+      renameSync(this.stagePath, `${this.stagePath}.rejected`);
+    } catch {
+      // gone already: nothing to keep
+    }
+  }
+
+  /** Renames the checked stage over the binary, keeping <binary>.prev. */
+  install(): void {
     const tmp = `${this.binaryPath}.prev.tmp`;
     try {
       if (existsSync(tmp)) unlinkSync(tmp);

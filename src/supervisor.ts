@@ -172,7 +172,6 @@ export class Supervisor {
       }
     }
     // Whatever is left (a swap candidate, grandchildren) is stopped gracefully.
-    for (const other of this.live) sendSignal(other.pid, SIG.TERM);
     this.beginTail(SIG.TERM, 'application exited');
   }
 
@@ -180,8 +179,11 @@ export class Supervisor {
   onSignal(signo: number, senderPid: number, code: number): void {
     if (SELF_GENERATED.has(signo) && (code === SI_KERNEL || senderPid === process.pid)) return;
     this.log.debug('signal', { signal: signalName(signo), sender: senderPid });
-    if (signo === SIG.USR2 && !this.stopping) return this.hooks!.onSwapRequest();
-    if (signo === SIG.USR1 && !this.stopping) return this.hooks!.onReloadRequest();
+    if (signo === SIG.USR2 || signo === SIG.USR1) {
+      // Translated, never forwarded (SPEC); while stopping there is nothing to swap or reload.
+      if (this.stopping) return this.log.debug('signal', { signal: signalName(signo) }, 'ignored while stopping');
+      return signo === SIG.USR2 ? this.hooks!.onSwapRequest() : this.hooks!.onReloadRequest();
+    }
     const target = this.options.rewrite.has(signo) ? this.options.rewrite.get(signo)! : signo;
     if (target === 0) {
       this.log.debug('signal', { signal: signalName(signo) }, 'dropped (--rewrite)');
@@ -198,10 +200,17 @@ export class Supervisor {
     if (!sendSignal(target, signo) && this.options.killProcessGroup) sendSignal(generation.pid, signo);
   }
 
-  /** TERM/INT/QUIT: every generation gets it, then the graceful tail. */
+  /**
+   * TERM/INT/QUIT: the graceful tail. Its one signal to every remaining
+   * process (kill(-1) as PID 1, else each descendant) reaches every generation
+   * exactly once: a second TERM would cut short an app's own drain.
+   */
   stop(signo: number): void {
-    for (const generation of this.live) this.forward(signo, generation);
-    this.beginTail(signo, `received ${signalName(signo)}`);
+    if (this.tail.running) {
+      for (const generation of this.live) this.forward(signo, generation);
+    } else {
+      this.beginTail(signo, `received ${signalName(signo)}`);
+    }
     this.checkDone();
   }
 

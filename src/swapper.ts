@@ -34,6 +34,9 @@ export class Swapper {
   private candidate: Generation | null = null;
   private draining: Generation | null = null;
   private readyTimer: NodeJS.Timeout | null = null;
+  private minReadyTimer: NodeJS.Timeout | null = null;
+  /** How the last failed candidate ended, for the swap.failed line. */
+  private candidateExit: string | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
   private waiting: Resolver[] = [];
   private waitingNext: Resolver[] = [];
@@ -95,7 +98,9 @@ export class Swapper {
   onGenerationExit(generation: Generation): void {
     if (generation === this.candidate) {
       this.candidate = null;
+      this.candidateExit = describeExit(generation.exit);
       if (this.readyTimer) clearTimeout(this.readyTimer);
+      if (this.minReadyTimer) clearTimeout(this.minReadyTimer);
       this.dispatch({
         type: 'candidateExited',
         reason: `new generation ${generation.gen} exited with ${describeExit(generation.exit)} before it was ready`,
@@ -154,8 +159,13 @@ export class Swapper {
     try {
       this.activeStage = this.requestedStage ?? this.stage;
       this.requestedStage = null;
-      const installed = this.activeStage ? await this.activeStage.prepare(this.options.readyTimeoutMs) : false;
-      if (installed) this.log.info('swap.begin', { stage: 'installed' }, 'staged binary installed');
+      const staged = this.activeStage ? await this.activeStage.check(this.options.readyTimeoutMs) : false;
+      // Stopped while --verify ran: the binary in place must stay as it is.
+      if (this.state.phase !== 'preparing') return;
+      if (staged) {
+        this.activeStage!.install();
+        this.log.info('swap.begin', { stage: 'installed' }, 'staged binary installed');
+      }
       this.dispatch({ type: 'stagePrepared' });
     } catch (error) {
       if (!(error instanceof StageError)) throw error;
@@ -178,15 +188,22 @@ export class Swapper {
         reason: `new generation ${candidate.gen} not ready after ${formatDuration(this.options.readyTimeoutMs)}`,
       });
     }, this.options.readyTimeoutMs);
-    void candidate.readiness?.ready.then(() => {
-      // An exit that raced the READY message is processed first: a candidate
-      // that said READY and died is never promoted.
+    const stillCandidate = () => {
+      // An exit that raced the message is processed first: a candidate that
+      // said READY and died is never promoted.
       this.supervisor.reap();
-      if (this.candidate !== candidate || !candidate.alive) return;
+      return this.candidate === candidate && candidate.alive;
+    };
+    void candidate.readiness?.ready.then(() => {
+      if (!stillCandidate()) return;
       if (this.readyTimer) clearTimeout(this.readyTimer);
       candidate.markReady();
       this.log.info('ready', { gen: candidate.gen, pid: candidate.pid, startupMs: Date.now() - candidate.startedAtMs });
-      this.dispatch({ type: 'candidateReady' });
+      // --min-ready: both generations serve for a moment; a candidate that
+      // crashes right after READY fails the swap while the old one is untouched.
+      this.minReadyTimer = setTimeout(() => {
+        if (stillCandidate()) this.dispatch({ type: 'candidateReady' });
+      }, this.options.minReadyMs);
     });
   }
 
@@ -246,12 +263,14 @@ export class Swapper {
     };
     this.lastOutcome = { ...outcome, at: new Date().toISOString() };
     if (ok) this.log.info('swap.done', { gen: serving?.gen, pid: serving?.pid, from: this.previousGen, durationMs: outcome.durationMs });
-    else this.log.warn('swap.failed', { gen: serving?.gen, reason: message, durationMs: outcome.durationMs });
+    else this.log.warn('swap.failed', { gen: serving?.gen, reason: message, exit: this.candidateExit, durationMs: outcome.durationMs });
+    this.candidateExit = null;
     for (const resolve of this.waiting.splice(0)) resolve(outcome);
   }
 
   private clearTimers(): void {
     if (this.readyTimer) clearTimeout(this.readyTimer);
+    if (this.minReadyTimer) clearTimeout(this.minReadyTimer);
     if (this.drainTimer) clearTimeout(this.drainTimer);
   }
 }

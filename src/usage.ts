@@ -8,6 +8,7 @@ import { DEFAULTS } from './options.js';
 const stop = formatDuration(DEFAULTS.stopTimeoutMs);
 const readyTimeout = formatDuration(DEFAULTS.readyTimeoutMs);
 const readyDelay = formatDuration(DEFAULTS.readyDelayMs);
+const minReady = formatDuration(DEFAULTS.minReadyMs);
 const drainTimeout = formatDuration(DEFAULTS.drainTimeoutMs);
 const reloadTimeout = formatDuration(DEFAULTS.reloadTimeoutMs);
 
@@ -47,6 +48,8 @@ Swap (SIGUSR2):
                           using neither is ready after --ready-delay
       --ready-timeout DUR not ready by then: the swap fails (default ${readyTimeout})
       --ready-delay DUR   see --ready (default ${readyDelay})
+      --min-ready DUR     a ready generation must stay up this long before
+                          the old one is drained (default ${minReady})
       --drain-signal SIG  sent to the old generation (default TERM)
       --drain-timeout DUR SIGKILL the old generation after DUR (default ${drainTimeout})
       --stage PATH        new binary: checked, renamed over the command's

@@ -38,6 +38,7 @@ describe('defaults', () => {
       ready: { kind: 'auto' },
       readyTimeoutMs: 30_000,
       readyDelayMs: 2000,
+      minReadyMs: 200,
       drainSignal: 15,
       drainTimeoutMs: 30_000,
       stage: null,
