@@ -2,6 +2,7 @@
  * hotinit's Node-API addon: the syscalls Node lacks, one function each, no
  * policy. Module registration and the helpers every file shares.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include "addon.h"
 
 napi_value throw_errno(napi_env env, int err, const char *syscall) {
-  const char *code = uv_err_name(-err);
+  /* glibc knows every errno's name; libuv's table lacks some (ECHILD). */
+  const char *code = strerrorname_np(err);
+  if (!code) code = uv_err_name(-err);
   char message[256];
   snprintf(message, sizeof message, "%s %s: %s", syscall, code, strerror(err));
   napi_value error, msg, code_v;
