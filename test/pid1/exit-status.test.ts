@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { disposeAll, HOTINIT, inBatches, initArgv, jsonLines, runToEnd } from '../helpers/hotinit.js';
+import { disposeAll, HOTINIT, inBatches, initArgv, jsonLines, runToEnd, testEnv } from '../helpers/hotinit.js';
 
 afterEach(disposeAll);
 
@@ -41,9 +41,7 @@ describe('exit status', () => {
       [[], { HOTINIT_REMAP_EXIT: '5,6' }, 1, 1],
     ];
     for (const [flags, env, code, expected] of cases) {
-      const run = await runToEnd(initArgv([...quiet, ...flags, '--', 'sh', '-c', `exit ${code}`], false), {
-        env: { ...(await import('../helpers/hotinit.js')).testEnv(env) },
-      });
+      const run = await runToEnd(initArgv([...quiet, ...flags, '--', 'sh', '-c', `exit ${code}`], false), { env: testEnv(env) });
       expect({ flags, env, code, status: run.code }).toEqual({ flags, env, code, status: expected });
     }
   });
@@ -115,7 +113,6 @@ describe('usage errors', () => {
   });
 
   it('names the environment variable when the bad value came from one', async () => {
-    const { testEnv } = await import('../helpers/hotinit.js');
     const run = await runToEnd([HOTINIT, 'true'], { env: testEnv({ HOTINIT_STOP_TIMEOUT: 'soon' }) });
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')[0]).toMatch(/^hotinit: HOTINIT_STOP_TIMEOUT: "soon" is not a duration/);

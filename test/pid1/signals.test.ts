@@ -5,8 +5,8 @@
  * with sigwaitinfo and prints one line per delivery ("signal N SENDER").
  */
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
-import { disposeAll, FORWARDED_SIGNALS, py, runInit, testEnv, type InitRun } from '../helpers/hotinit.js';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { childrenOf, descendantsOf, disposeAll, FORWARDED_SIGNALS, HOTINIT, py, runInit, testEnv, type InitRun } from '../helpers/hotinit.js';
 
 afterEach(disposeAll);
 
@@ -149,5 +149,42 @@ describe.each([true, false])('process group (pid1=%s)', (pid1) => {
     const run = await hupThroughRelay([]);
     expect(run.stdout).toContain(`child signal ${SIGHUP}`);
     expect(deliveries(run, SIGHUP, 'grandchild')).toBe(0);
+  });
+});
+
+describe('parent death signal', () => {
+  // hotinit runs under a shell that the test kills; with -p HUP the kernel
+  // sends hotinit HUP when its parent dies, and hotinit forwards it.
+  async function killParent(hotinitArgs: string[]): Promise<InitRun> {
+    const logger = py('signal-logger.py', '--exit-on', String(SIGWINCH)).map((a) => `'${a}'`).join(' ');
+    const run = runInit([], { pid1: false, program: ['sh', '-c', `'${HOTINIT}' ${hotinitArgs.join(' ')} -- ${logger} & wait`] });
+    await run.waitForStdout(/^ready /);
+    const [hotinit] = childrenOf(run.process.pid!);
+    onTestFinished(() => {
+      for (const pid of [...descendantsOf(hotinit!), hotinit!]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already: the usual case
+        }
+      }
+    });
+    process.kill(run.process.pid!, 'SIGKILL');
+    await run.waitForExit();
+    // A sentinel sent afterwards: a HUP from the parent's death came first.
+    process.kill(hotinit!, SIGWINCH);
+    await run.waitForStdout(`signal ${SIGWINCH} `);
+    return run;
+  }
+
+  it('-p HUP: hotinit gets HUP when its parent dies and forwards it', async () => {
+    const run = await killParent(['-p', 'HUP']);
+    expect(deliveries(run, SIGHUP)).toBe(1);
+  });
+
+  // Negative control: without -p the parent's death sends nothing.
+  it('without -p the parent’s death sends nothing', async () => {
+    const run = await killParent([]);
+    expect(deliveries(run, SIGHUP)).toBe(0);
   });
 });
