@@ -21,6 +21,9 @@ import { closeSockets, inheritedSockets, ListenError, openSockets, type HeldSock
 import { StagedBinary } from './stage.js';
 import { Supervisor } from './supervisor.js';
 import { Swapper } from './swapper.js';
+import { Forwarder } from './forward.js';
+import { Reloader } from './reloader.js';
+import { watchBinary, watchForReload } from './watch.js';
 
 /** Exit status when hotinit itself cannot start (a socket it cannot open). */
 const CANNOT_START = 1;
@@ -69,6 +72,10 @@ export async function run(options: Options, version: string): Promise<number> {
   supervisor = new Supervisor({ options, log, reaper, foreground });
   const stage = options.stage ? new StagedBinary(options.stage, resolve(file), options.verify, helpers, baseEnv) : null;
   const swapper = new Swapper(supervisor, options, log, stage);
+  // Forward mode swaps by the app's own upgrade; the forwarder also follows apps that daemonize.
+  const forwarder = new Forwarder(supervisor, options, log, helpers, baseEnv);
+  const swaps = options.swapMode === 'forward' ? forwarder : swapper;
+  const reloader = new Reloader(supervisor, swaps, options, log, helpers, baseEnv);
 
   const spawnGeneration = (gen: number): Generation => {
     const readiness = new Readiness(options.ready, gen, runtimeDir, log.child({ gen }));
@@ -96,10 +103,15 @@ export async function run(options: Options, version: string): Promise<number> {
 
   supervisor.setHooks({
     startGeneration: spawnGeneration,
-    onSwapRequest: () => void swapper.request('SIGUSR2'),
-    onReloadRequest: () => supervisor.forward(options.reloadSignal),
+    onSwapRequest: () => void swaps.request('SIGUSR2'),
+    onReloadRequest: () => void reloader.request('SIGUSR1'),
+    onServingExit: (generation) => forwarder.onServingExit(generation),
     onOtherGenerationExit: (generation) => swapper.onGenerationExit(generation),
-    onStop: () => swapper.stop(),
+    onStop: () => {
+      swapper.stop();
+      forwarder.stop();
+      reloader.stop();
+    },
   });
 
   process.on('SIGCHLD', () => supervisor.reap());
@@ -121,8 +133,13 @@ export async function run(options: Options, version: string): Promise<number> {
   });
   const signals = native.openSignalReader((signo, sender, code) => supervisor.onSignal(signo, sender, code));
   supervisor.reap();
+  const watchers = [
+    ...watchForReload(options.watch, (source) => reloader.request(source), log),
+    ...(options.watchBinary ? [watchBinary(resolve(file), options.stage, swaps, log)] : []),
+  ];
 
   const status = await supervisor.finished;
+  for (const watcher of watchers) watcher.close();
   closeReader(signals);
   closeSockets(sockets);
   runtimeDir.remove();

@@ -1,0 +1,124 @@
+/**
+ * Which process takes over when an app replaces itself (forward mode) or
+ * daemonizes: read from /proc, decided by a pure function.
+ *
+ * A successor must be alive (not a zombie), not a generation hotinit already
+ * tracks, not one of the processes the app had before the upgrade began, and
+ * belong to the app: a descendant of the old main process, or — once that
+ * process is gone — a child re-parented to hotinit that is not one of
+ * hotinit's own helpers (helpers share hotinit's process group; every
+ * generation gets a group of its own, and its descendants keep it or start
+ * their own session). A pidfile is never trusted by itself: the pid it names
+ * must pass the same test.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** One letter, as in ps: R, S, D, Z (zombie), X (dead), T… */
+  state: string;
+}
+
+export type ProcessTable = ReadonlyMap<number, ProcessInfo>;
+
+function readStat(pid: number | 'self'): ProcessInfo | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name may contain spaces and parentheses: parse after the last ')'.
+    const head = stat.slice(0, stat.indexOf(' '));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid: Number(head), state: fields[0]!, ppid: Number(fields[1]), pgrp: Number(fields[2]) };
+  } catch {
+    return null; // exited meanwhile
+  }
+}
+
+/** One scan of /proc (callers keep it to one per poll, never one per SIGCHLD). */
+export function scanProcesses(): Map<number, ProcessInfo> {
+  const table = new Map<number, ProcessInfo>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return table; // no /proc: nothing can be found, so nothing is adopted
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = readStat(Number(entry));
+    if (info) table.set(info.pid, info);
+  }
+  return table;
+}
+
+/** hotinit's own pid and process group (without /proc: its pid for both). */
+export function selfProcess(): { pid: number; pgrp: number } {
+  const info = readStat('self');
+  return { pid: process.pid, pgrp: info?.pgrp ?? process.pid };
+}
+
+/** The pid a pidfile names, or null (missing, empty, half-written, not a number). */
+export function readPidfile(path: string | null): number | null {
+  if (path === null) return null;
+  try {
+    const text = readFileSync(path, 'latin1').trim();
+    return /^\d{1,10}$/.test(text) && Number(text) > 0 ? Number(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function descendsFrom(table: ProcessTable, pid: number, root: number): boolean {
+  let current = table.get(pid)?.ppid;
+  for (let hops = 0; current !== undefined && current > 0 && hops < 64; hops++) {
+    if (current === root) return true;
+    current = table.get(current)?.ppid;
+  }
+  return false;
+}
+
+export function descendantsOf(table: ProcessTable, root: number): number[] {
+  return [...table.keys()].filter((pid) => descendsFrom(table, pid, root));
+}
+
+export interface SuccessorQuery {
+  /** The main process being replaced (it may have exited already). */
+  oldPid: number;
+  /** The app's processes before the upgrade began (the old pid included). */
+  before: ReadonlySet<number>;
+  /** hotinit's own pid and process group. */
+  self: { pid: number; pgrp: number };
+  /** Pids of generations hotinit already tracks. */
+  tracked: ReadonlySet<number>;
+  /** What --pidfile says now (null: no pidfile, or nothing valid in it). */
+  pidfilePid: number | null;
+  /** Only the pidfile counts (forward mode with --pidfile, while the old process lives). */
+  pidfileOnly: boolean;
+  /** A successor found earlier: chosen again if it still qualifies. */
+  preferred?: number | null;
+}
+
+export function qualifies(table: ProcessTable, pid: number, query: SuccessorQuery): boolean {
+  const info = table.get(pid);
+  if (!info || info.state === 'Z' || info.state === 'X') return false;
+  if (pid === query.oldPid || pid === query.self.pid) return false;
+  if (query.tracked.has(pid) || query.before.has(pid)) return false;
+  if (descendsFrom(table, pid, query.oldPid)) return true;
+  return info.ppid === query.self.pid && info.pgrp !== query.self.pgrp;
+}
+
+/**
+ * The successor: the pidfile's pid if it qualifies; else the one found
+ * before; else (unless only the pidfile counts) the one new top-level
+ * process of the app. Two or more candidates are ambiguous: none is chosen.
+ */
+export function findSuccessor(table: ProcessTable, query: SuccessorQuery): number | null {
+  if (query.pidfilePid !== null && qualifies(table, query.pidfilePid, query)) return query.pidfilePid;
+  if (query.pidfileOnly) return null;
+  if (query.preferred != null && qualifies(table, query.preferred, query)) return query.preferred;
+  const tops = [...table.values()].filter(
+    (info) => qualifies(table, info.pid, query) && !qualifies(table, info.ppid, query),
+  );
+  return tops.length === 1 ? tops[0]!.pid : null;
+}
