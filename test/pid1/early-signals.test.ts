@@ -56,24 +56,23 @@ describe('SIGTERM 0-2 ms after execve', () => {
     for (const runs of [plain, group]) {
       const judged = runs.filter((r) => r.blocked);
       expect(judged).toHaveLength(100);
+      // The harness does reach the earliest window: some sends even beat the launcher.
+      expect(runs.length).toBeGreaterThan(judged.length);
       expect(judged.filter((r) => r.code !== 143 || r.timed_out)).toEqual([]);
       // Unblocked at send time only while the launcher itself was starting.
       expect(runs.filter((r) => r.blocked === false && r.exe !== LAUNCHER).map((r) => r.exe)).toEqual([]);
     }
   });
 
-  // Negative control: the same harness, with a shell that traps TERM as PID 1,
-  // loses some: a TERM that arrives before the trap is set is dropped.
-  it('is lost by a plain sh as PID 1 (the harness reaches the window)', async () => {
+  // Negative control: the same harness and check with an init whose TERM
+  // handler comes late (a shell that sets its trap 50 ms after it starts, as
+  // a slow init would): every TERM sent in the window is lost, and seen so.
+  it('is lost by an init that installs its handler late (the check can fail)', async () => {
     const runs = await race(
-      ['--runs', '20', '--signal', String(SIGTERM), '--min-us', '0', '--max-us', '2000', '--timeout-ms', '5000'],
-      ['sh', '-c', 'trap "exit 7" TERM; sleep 0.5 & wait'],
+      ['--runs', '10', '--signal', String(SIGTERM), '--min-us', '0', '--max-us', '2000', '--timeout-ms', '5000'],
+      ['sh', '-c', 'sleep 0.05; trap "exit 7" TERM; sleep 0.3 & wait'],
     );
-    const received = runs.filter((r) => r.code === 7).length;
-    const lost = runs.filter((r) => r.code === 0).length;
-    console.info(`sh as PID 1: ${runs.length} runs, ${lost} lost, ${received} received`);
-    expect(received + lost).toBe(runs.length);
-    expect(lost).toBeGreaterThan(0);
+    expect(runs.map((r) => r.code)).toEqual(runs.map(() => 0)); // 0: the sleep ended, no trap ran
   });
 });
 
