@@ -10,8 +10,9 @@
  * Invariant: one upgrade at a time (a request during one is coalesced into
  * one follow-up, sent after the old main process has exited — nginx ignores
  * USR2 until then); the old main process gets the drain signal only once a
- * successor is ready, and never a signal meant for its process group (the
- * successor of nginx shares it). No successor by --ready-timeout: the
+ * successor is ready (and, without --pidfile, only if it has not exited by
+ * itself within --drain-timeout), never a signal meant for its process group
+ * (the successor of nginx shares it). No successor by --ready-timeout: the
  * upgrade failed and the old main process keeps serving.
  *
  * The same serving-exit hook follows apps that daemonize: a main process
@@ -24,7 +25,7 @@ import type { Log } from './log.js';
 import type { Options } from './options.js';
 import { sendSignal } from './processes.js';
 import { SIG, signalName } from './signals.js';
-import { descendantsOf, findSuccessor, readPidfile, scanProcesses, selfProcess, type SuccessorQuery } from './successor.js';
+import { descendantsOf, findSuccessor, isAlive, readPidfile, scanProcesses, selfProcess, type SuccessorQuery } from './successor.js';
 import type { Supervisor } from './supervisor.js';
 import { describeExit, type SwapOutcome } from './swapper.js';
 
@@ -45,6 +46,7 @@ export class Forwarder {
   private candidate: { pid: number; foundAtMs: number } | null = null;
   private successor: number | null = null;
   private execCheckRunning = false;
+  private drainSent = false;
   private timers: NodeJS.Timeout[] = [];
   private startedAtMs = 0;
   private selfInfo: { pid: number; pgrp: number } | null = null;
@@ -119,6 +121,7 @@ export class Forwarder {
     this.before = new Set([old.pid, ...descendantsOf(scanProcesses(), old.pid)]);
     this.candidate = null;
     this.successor = null;
+    this.drainSent = false;
     const signal = signalName(this.options.upgradeSignal);
     this.log.info('swap.begin', { gen: old.gen, pid: old.pid, mode: 'forward', signal, pidfile: this.options.pidfile ?? undefined });
     // To the main process only: with -g the whole group would get it, workers included.
@@ -184,6 +187,14 @@ export class Forwarder {
     if (aliveMs >= neededMs) this.successorReady(candidate.pid);
   }
 
+  /**
+   * With --pidfile (nginx, unicorn: the old master waits to be told) the old
+   * main process gets --drain-signal at once. Without one (grace, endless:
+   * the successor tells the old process itself) hotinit leaves it alone for
+   * --drain-timeout and sends --drain-signal only if it is still there; a
+   * second signal could cut its drain short. SIGKILL follows one more
+   * --drain-timeout after the drain signal.
+   */
   private successorReady(pid: number): void {
     const old = this.old!;
     this.clearTimers();
@@ -191,6 +202,23 @@ export class Forwarder {
     this.phase = 'draining';
     this.log.info('ready', { pid, successorOf: old.gen, durationMs: Date.now() - this.startedAtMs }, 'successor ready');
     if (!old.alive) return;
+    this.timers.push(setInterval(() => this.checkSuccessorAlive(pid), FORWARD_POLL_MS));
+    if (this.options.pidfile !== null) return this.drainOld(old);
+    this.log.info('drain', { gen: old.gen, pid: old.pid, waitMs: this.options.drainTimeoutMs }, 'waiting for the old process to exit by itself');
+    this.timers.push(setTimeout(() => this.drainOld(old), this.options.drainTimeoutMs));
+  }
+
+  /** The successor died while the old process still runs: the upgrade failed. */
+  private checkSuccessorAlive(pid: number): void {
+    const old = this.old;
+    if (this.phase !== 'draining' || !old || isAlive(pid)) return;
+    const fate = this.drainSent ? 'was told to drain: the container ends with it' : 'keeps serving';
+    this.finish(false, `successor pid ${pid} exited before the old process; generation ${old.gen} ${fate}`);
+  }
+
+  private drainOld(old: Generation): void {
+    if (!old.alive) return;
+    this.drainSent = true;
     sendSignal(old.pid, this.options.drainSignal);
     this.log.info('drain', { gen: old.gen, pid: old.pid, signal: signalName(this.options.drainSignal) });
     this.timers.push(

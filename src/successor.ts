@@ -69,6 +69,12 @@ export function readPidfile(path: string | null): number | null {
   }
 }
 
+/** Alive and not a zombie waiting for its parent. */
+export function isAlive(pid: number): boolean {
+  const info = readStat(pid);
+  return info !== null && info.state !== 'Z' && info.state !== 'X';
+}
+
 export function descendsFrom(table: ProcessTable, pid: number, root: number): boolean {
   let current = table.get(pid)?.ppid;
   for (let hops = 0; current !== undefined && current > 0 && hops < 64; hops++) {
