@@ -7,6 +7,9 @@
 import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { CommandError, execFailureStatus, resolveCommand } from './command.js';
+import { createControlTarget } from './control-target.js';
+import { startControlServer } from './control/server.js';
+import type { ControlTarget } from './control/protocol.js';
 import { childBaseEnvironment } from './environment.js';
 import { startGeneration, type Generation } from './generation.js';
 import { Helpers } from './helpers.js';
@@ -34,7 +37,24 @@ function becomeSubreaper(options: Options, log: Log): void {
   log.debug('start', { subreaper: true, requested: options.subreaper }, 'not PID 1: registered as child subreaper');
 }
 
+/**
+ * The control socket is a convenience: if it cannot be opened (another
+ * hotinit holds it, no writable directory) the application still runs.
+ */
+async function openControl(options: Options, log: Log, target: () => ControlTarget) {
+  if (options.control === null) return null;
+  try {
+    const server = await startControlServer({ path: options.control, target: target(), log });
+    log.debug('control', { path: server.path }, 'control socket listening');
+    return server;
+  } catch (error) {
+    log.warn('control', { path: options.control, error: (error as Error).message }, 'control socket disabled');
+    return null;
+  }
+}
+
 export async function run(options: Options, version: string): Promise<number> {
+  const startedAtMs = Date.now();
   const log = createLog({ level: options.logLevel, format: options.logFormat });
   const signalState = native.signalState();
   log.info('start', { version, pid: process.pid, command: options.command });
@@ -133,12 +153,24 @@ export async function run(options: Options, version: string): Promise<number> {
   });
   const signals = native.openSignalReader((signo, sender, code) => supervisor.onSignal(signo, sender, code));
   supervisor.reap();
+  const control = await openControl(options, log, () =>
+    createControlTarget({
+      version,
+      startedAtMs,
+      supervisor,
+      sockets,
+      swaps,
+      reloads: reloader,
+      stageAt: (path) => new StagedBinary(path, resolve(file), options.verify, helpers, baseEnv),
+    }),
+  );
   const watchers = [
     ...watchForReload(options.watch, (source) => reloader.request(source), log),
     ...(options.watchBinary ? [watchBinary(resolve(file), options.stage, swaps, log)] : []),
   ];
 
   const status = await supervisor.finished;
+  await control?.close();
   for (const watcher of watchers) watcher.close();
   closeReader(signals);
   closeSockets(sockets);
