@@ -32,10 +32,11 @@ const SIGUSR1 = 10;
 const SIGTERM = 15;
 const LAUNCHER = realpathSync(HOTINIT);
 
-async function race(harnessArgs: string[], argv: string[], timeoutMs = 120_000): Promise<Race[]> {
+/** The runs, and everything the inits wrote on stderr (for failure messages). */
+async function race(harnessArgs: string[], argv: string[], timeoutMs = 120_000): Promise<Race[] & { stderr: string }> {
   const run = await runToEnd([...py('exec-race.py', ...harnessArgs), '--', ...argv], { timeoutMs });
   expect(run.code, run.stderr).toBe(0);
-  return jsonLines<Race>(run.stdout);
+  return Object.assign(jsonLines<Race>(run.stdout), { stderr: run.stderr });
 }
 
 function summary(label: string, runs: Race[]): string {
@@ -58,7 +59,7 @@ describe('SIGTERM 0-2 ms after execve', () => {
       expect(judged).toHaveLength(100);
       // The harness does reach the earliest window: some sends even beat the launcher.
       expect(runs.length).toBeGreaterThan(judged.length);
-      expect(judged.filter((r) => r.code !== 143 || r.timed_out)).toEqual([]);
+      expect(judged.filter((r) => r.code !== 143 || r.timed_out), runs.stderr).toEqual([]);
       // Unblocked at send time only while the launcher itself was starting.
       expect(runs.filter((r) => r.blocked === false && r.exe !== LAUNCHER).map((r) => r.exe)).toEqual([]);
     }
@@ -89,7 +90,7 @@ describe('SIGUSR1 never opens the inspector', () => {
     const runs = await race(['--runs', '15', '--only-blocked', '--min-us', '0', '--max-us', '2000', ...watch], hotinit);
     const judged = runs.filter((r) => r.blocked);
     expect(judged).toHaveLength(15);
-    expect(judged.map((r) => ({ ready: r.ready, listener: r.listener, code: r.code, r }))).toEqual(
+    expect(judged.map((r) => ({ ready: r.ready, listener: r.listener, code: r.code, r })), runs.stderr).toEqual(
       judged.map((r) => ({ ready: true, listener: false, code: 143, r })),
     );
     expect(runs.filter((r) => r.blocked === false && r.exe !== LAUNCHER)).toEqual([]);

@@ -93,11 +93,12 @@ describe('orphans', () => {
 
 describe('reaping next to libuv children', () => {
   // libuv-storm.mjs runs hotinit's Reaper (dist/reaper.js) as PID 1, raises a
-  // storm of 3,000 orphans with a shell, and meanwhile runs 100 execa helpers
-  // (one every 5 ms). Not reachable from the CLI yet, hence the script.
+  // storm of 3,000 orphans with a shell, and meanwhile runs 300 execa helpers
+  // (one every 1 ms; at this rate the negative control below loses some in
+  // every run). Not reachable from the CLI yet, hence the script.
   const storm = (mode: string, lostMs: number) =>
     runToEnd(
-      ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, fixture('libuv-storm.mjs'), mode, '3000', '100', '5', String(lostMs)],
+      ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, fixture('libuv-storm.mjs'), mode, '3000', '300', '1', String(lostMs)],
       { timeoutMs: 60_000 },
     );
 
@@ -105,7 +106,7 @@ describe('reaping next to libuv children', () => {
     const run = await storm('helpers', 10_000);
     expect(run.code).toBe(0);
     const [result] = jsonLines(run.stdout);
-    expect(result).toEqual({ helpers: 100, resolved: 100, zombies: 0, orphansReaped: 3000 });
+    expect(result).toEqual({ helpers: 300, resolved: 300, zombies: 0, orphansReaped: 3000 });
   });
 
   // Negative control: the same helpers started with plain execa, unknown to
