@@ -25,6 +25,7 @@ import type { Log } from './log.js';
 import type { Options } from './options.js';
 import { sendSignal } from './processes.js';
 import { SIG, signalName } from './signals.js';
+import { StageError, type StagedBinary } from './stage.js';
 import { descendantsOf, findSuccessor, isAlive, readPidfile, scanProcesses, selfProcess, type SuccessorQuery } from './successor.js';
 import type { Supervisor } from './supervisor.js';
 import { describeExit, type SwapOutcome } from './swapper.js';
@@ -47,6 +48,8 @@ export class Forwarder {
   private successor: number | null = null;
   private execCheckRunning = false;
   private drainSent = false;
+  private requestedStage: StagedBinary | null = null;
+  private activeStage: StagedBinary | null = null;
   private timers: NodeJS.Timeout[] = [];
   private startedAtMs = 0;
   private selfInfo: { pid: number; pgrp: number } | null = null;
@@ -58,6 +61,8 @@ export class Forwarder {
     private readonly log: Log,
     private readonly helpers: Helpers,
     private readonly env: Record<string, string>,
+    /** --stage: installed over the command's binary before the upgrade signal, so the app re-executes it. */
+    private readonly stage: StagedBinary | null = null,
   ) {}
 
   get inProgress(): boolean {
@@ -69,8 +74,12 @@ export class Forwarder {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** USR2, `hotinit swap`, --watch-binary, --reload-mode swap: resolves with the upgrade that serves it. */
-  request(source: string): Promise<SwapOutcome> {
+  /**
+   * USR2, `hotinit swap [--stage]`, --watch-binary, --reload-mode swap:
+   * resolves with the upgrade that serves it. `stage` replaces --stage for it.
+   */
+  request(source: string, stage: StagedBinary | null = null): Promise<SwapOutcome> {
+    if (stage) this.requestedStage = stage;
     return new Promise((resolve) => {
       if (this.phase === 'stopped') {
         resolve({ ok: false, action: 'swap', message: 'refused: the container is stopping', durationMs: 0 });
@@ -118,6 +127,8 @@ export class Forwarder {
     const old = this.supervisor.serving;
     if (!old || !old.alive) return this.finish(false, 'no generation is serving');
     this.old = old;
+    if (!(await this.installStage(old)) || this.phase !== 'upgrading') return;
+    if (!old.alive) return this.finish(false, `generation ${old.gen} exited before the upgrade signal`);
     this.before = new Set([old.pid, ...descendantsOf(scanProcesses(), old.pid)]);
     this.candidate = null;
     this.successor = null;
@@ -129,6 +140,26 @@ export class Forwarder {
     const poll = setInterval(() => this.poll(), FORWARD_POLL_MS);
     const readyTimer = setTimeout(() => this.readyTimedOut(), this.options.readyTimeoutMs);
     this.timers.push(poll, readyTimer);
+  }
+
+  /** Checks and installs the staged binary, if any; false when the upgrade ended (refused, or stopped meanwhile). */
+  private async installStage(old: Generation): Promise<boolean> {
+    this.activeStage = this.requestedStage ?? this.stage;
+    this.requestedStage = null;
+    if (!this.activeStage) return true;
+    try {
+      const staged = await this.activeStage.check(this.options.readyTimeoutMs);
+      if (this.phase !== 'upgrading') return false; // stopped during --verify: the binary stays as it is
+      if (!staged) return true;
+      this.activeStage.install();
+      this.log.info('swap.begin', { stage: 'installed' }, 'staged binary installed');
+      return true;
+    } catch (error) {
+      if (!(error instanceof StageError)) throw error;
+      this.activeStage = null;
+      this.finish(false, `${error.message}; generation ${old.gen} keeps serving`);
+      return false;
+    }
   }
 
   private query(oldPid: number, before: ReadonlySet<number>, pidfileOnly: boolean): SuccessorQuery {
@@ -294,6 +325,7 @@ export class Forwarder {
       detail: { from, mode: 'forward' },
     };
     this.lastOutcome = { ...outcome, at: new Date().toISOString() };
+    this.settleStage(ok);
     if (ok) this.log.info('swap.done', { gen: serving?.gen, pid: serving?.pid, from, mode: 'forward', durationMs: outcome.durationMs });
     else this.log.warn('swap.failed', { gen: serving?.gen, reason: message, mode: 'forward', durationMs: outcome.durationMs });
     this.old = null;
@@ -308,6 +340,19 @@ export class Forwarder {
       return;
     }
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Success keeps the installed binary (and <binary>.prev); failure puts the previous one back. */
+  private settleStage(ok: boolean): void {
+    const stage = this.activeStage;
+    this.activeStage = null;
+    if (!stage) return;
+    if (ok) return stage.commit();
+    try {
+      if (stage.rollback()) this.log.warn('rollback', { binary: stage.previousPath }, 'previous binary restored');
+    } catch (error) {
+      this.log.error('rollback', { error: (error as Error).message }, 'could not restore the previous binary');
+    }
   }
 
   private clearTimers(): void {

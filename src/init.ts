@@ -93,7 +93,7 @@ export async function run(options: Options, version: string): Promise<number> {
   const stage = options.stage ? new StagedBinary(options.stage, resolve(file), options.verify, helpers, baseEnv) : null;
   const swapper = new Swapper(supervisor, options, log, stage);
   // Forward mode swaps by the app's own upgrade; the forwarder also follows apps that daemonize.
-  const forwarder = new Forwarder(supervisor, options, log, helpers, baseEnv);
+  const forwarder = new Forwarder(supervisor, options, log, helpers, baseEnv, stage);
   const swaps = options.swapMode === 'forward' ? forwarder : swapper;
   const reloader = new Reloader(supervisor, swaps, options, log, helpers, baseEnv);
 

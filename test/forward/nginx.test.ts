@@ -11,7 +11,7 @@
  * gracefully and hotinit exits 0 (the master's status). And USR1 → HUP after
  * `nginx -t`: a broken config is refused, a good one applied.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Load } from '../helpers/load.js';
@@ -84,11 +84,19 @@ http {
   return s;
 }
 
-function startNginx(s: Site, extraArgs: string[] = []): Promise<Pid1> {
+function startNginx(s: Site, extraArgs: string[] = [], binary = NGINX): Promise<Pid1> {
   return Pid1.start({
     args: ['--swap-mode', 'forward', '--pidfile', s.pidfile, '--drain-signal', 'QUIT', '--rewrite', 'TERM:QUIT', ...extraArgs],
-    command: [NGINX, '-c', s.conf],
+    command: [binary, '-c', s.conf],
   });
+}
+
+/** Puts an executable at `path` the way a deploy would: written beside it, renamed into place. */
+function stageFile(path: string, write: (tmp: string) => void): number {
+  write(`${path}.tmp`);
+  chmodSync(`${path}.tmp`, 0o755);
+  renameSync(`${path}.tmp`, path);
+  return statSync(path).ino;
 }
 
 describe('nginx under hotinit (forward mode)', () => {
@@ -157,5 +165,35 @@ describe('nginx under hotinit (forward mode)', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(readFileSync(s.errorLog, 'utf8')).toContain('signal 1 (SIGHUP) received from 1, reconfiguring');
+  });
+
+  it('installs a --stage binary before the upgrade so the new master runs it; a broken one is rolled back and the old master keeps serving', async () => {
+    const s = await site();
+    const binary = join(s.dir, 'nginx');
+    const staged = join(s.dir, 'nginx.next');
+    copyFileSync(NGINX, binary);
+    chmodSync(binary, 0o755);
+    h = await startNginx(s, ['--stage', staged, '--ready-timeout', '3s'], binary);
+    await h.waitForLog((l) => l.event === 'spawn' && l.adopted === true);
+
+    const good = stageFile(staged, (tmp) => copyFileSync(NGINX, tmp));
+    await h.signal('SIGUSR2');
+    const done = await h.waitForLog((l) => l.event === 'swap.done');
+    expect(h.lines.some((l) => l.event === 'swap.begin' && l.stage === 'installed')).toBe(true);
+    const master = await h.hostPid(done.pid as number);
+    expect(statSync(`/proc/${master}/exe`).ino).toBe(good); // the new master executes the staged file
+    expect(existsSync(`${binary}.prev`)).toBe(true);
+
+    // A "binary" that dies at once: nginx's new master never comes up, nginx keeps its old master.
+    stageFile(staged, (tmp) => writeFileSync(tmp, '#!/bin/sh\nexit 1\n'));
+    const mark = h.mark();
+    await h.signal('SIGUSR2');
+    const failed = await h.waitForLog((l) => l.event === 'swap.failed', { from: mark });
+    expect(failed.reason).toBe(`no successor appeared within 3s (--pidfile ${s.pidfile}); generation 3 keeps serving`);
+    await h.waitForLog((l) => l.event === 'rollback', { from: mark });
+    expect(statSync(binary).ino).toBe(good);
+    expect(existsSync(`${staged}.rejected`)).toBe(true);
+    expect(await get(s.port)).toMatch(new RegExp(`^v1 pid=\\d+$`, 'm'));
+    expect(h.alive).toBe(true);
   });
 });

@@ -10,7 +10,7 @@
  *   expect(await h.stop()).toEqual({ code: 0, signal: null });
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -203,6 +203,22 @@ export class Pid1 {
       throw new Error('cannot find hotinit under unshare');
     });
     return this.hotinitPid;
+  }
+
+  /** The pid, as seen from here, of the process that is `nsPid` inside hotinit's namespace (what its log says). */
+  async hostPid(nsPid: number): Promise<number> {
+    const namespace = readlinkSync(`/proc/${await this.pid()}/ns/pid`);
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readlinkSync(`/proc/${entry}/ns/pid`) !== namespace) continue;
+        const ids = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, 'latin1'))?.[1]?.split(/\s+/);
+        if (ids && Number(ids.at(-1)) === nsPid) return Number(entry);
+      } catch {
+        // exited during the scan
+      }
+    }
+    throw new Error(`no process ${nsPid} in hotinit's namespace`);
   }
 
   async signal(signal: NodeJS.Signals): Promise<void> {
