@@ -28,6 +28,8 @@ void set_named(napi_env env, napi_value obj, const char *key, napi_value value);
 int real_sigmask(int how, const sigset_t *set, sigset_t *old);
 /* The signal state hotinit inherited (from the launcher), as bitmasks. */
 void inherited_signal_state(uint64_t *blocked, uint64_t *ignored);
+/* The fds >= 3 hotinit inherited open across exec (from the launcher). */
+int inherited_fd_list(const int **fds);
 
 #define DECLARE_EXPORT(name) napi_value name(napi_env env, napi_callback_info info)
 

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "held_signals.h"
@@ -110,6 +112,24 @@ int main(int argc, char **argv) {
     if (!is_executable_file(node) && !find_on_path("node", node, sizeof node))
       die("no node on PATH (set HOTINIT_NODE to a Node.js >= 22 binary)", NULL);
   }
+
+  /* fds the runtime passed us open across exec (tini passes them on): Node's
+   * start-up marks some of them close-on-exec, so name them for the addon,
+   * which opens them up again in each generation. */
+  char fds[1024] = "";
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir) {
+    size_t used = 0;
+    for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+      int fd = atoi(entry->d_name);
+      if (fd < 3 || fd == dirfd(dir) || (fcntl(fd, F_GETFD) & FD_CLOEXEC)) continue;
+      int n = snprintf(fds + used, sizeof fds - used, "%s%d", used ? "," : "", fd);
+      if (n < 0 || (size_t)n >= sizeof fds - used) break;
+      used += (size_t)n;
+    }
+    closedir(dir);
+  }
+  setenv("HOTINIT_LAUNCH_FDS", fds, 1);
 
   /* Hand the inherited state to the addon; it restores LD_PRELOAD at load. */
   char state[64];

@@ -29,6 +29,9 @@ static pid_t holder_pid; /* only hotinit holds: a child forked by libuv (execa) 
                           * this code until it execs and must get the mask it asks for */
 static uint64_t inherited_blocked_bits;
 static uint64_t inherited_ignored_bits;
+#define MAX_INHERITED_FDS 128
+static int inherited_fds[MAX_INHERITED_FDS]; /* open across exec when we started */
+static int inherited_fd_count;
 
 /* glibc's own signals (SIGCANCEL, SIGSETXID): never block them. */
 static const uint64_t glibc_internal_bits = ((uint64_t)1 << 31) | ((uint64_t)1 << 32);
@@ -90,7 +93,21 @@ __attribute__((constructor)) static void take_launch_state(void) {
     if (saved) setenv("LD_PRELOAD", saved, 1);
     else unsetenv("LD_PRELOAD");
     unsetenv("HOTINIT_LAUNCH_LD_PRELOAD");
+    const char *fds = getenv("HOTINIT_LAUNCH_FDS");
+    for (const char *p = fds; p && *p && inherited_fd_count < MAX_INHERITED_FDS;) {
+      char *end;
+      long fd = strtol(p, &end, 10);
+      if (end == p) break;
+      inherited_fds[inherited_fd_count++] = (int)fd;
+      p = *end == ',' ? end + 1 : end;
+    }
+    unsetenv("HOTINIT_LAUNCH_FDS");
   }
+}
+
+int inherited_fd_list(const int **fds) {
+  *fds = inherited_fds;
+  return inherited_fd_count;
 }
 
 void inherited_signal_state(uint64_t *blocked, uint64_t *ignored) {

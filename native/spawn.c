@@ -85,6 +85,12 @@ static void exec_child(const spawn_request_t *req, int error_pipe) {
     if (dup2(moved[i], (int)i) < 0) child_fail(error_pipe, errno);
   }
 
+  /* fds the runtime gave hotinit pass on, as under tini, unless a slot took the number. */
+  const int *inherited;
+  int inherited_count = inherited_fd_list(&inherited);
+  for (int i = 0; i < inherited_count; i++)
+    if (inherited[i] >= (int)nfds && inherited[i] != error_pipe) fcntl(inherited[i], F_SETFD, 0);
+
   /* libuv may have set O_NONBLOCK on the terminal; programs expect blocking stdio. */
   for (int fd = 0; fd < 3 && fd < (int)nfds; fd++) {
     int flags = fcntl(fd, F_GETFL);
