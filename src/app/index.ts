@@ -98,7 +98,9 @@ export function drainOnSignal(server: Server, options: ServeOptions = {}): () =>
     // server's keepAliveTimeout or the grace period ends the truly idle ones.
     finishIfDone();
   };
-  process.once(options.drainSignal ?? 'SIGTERM', drain);
+  // `on`, not `once`: a second drain signal (an impatient operator) must not
+  // fall through to the default action and kill the process mid-drain.
+  process.on(options.drainSignal ?? 'SIGTERM', drain);
   return drain;
 }
 
