@@ -38,6 +38,13 @@ describe('orphans', () => {
     expect(reapWarnings(run.logs)).toEqual(result.pids);
   });
 
+  it('registers as a child subreaper by itself when not PID 1, and says so at debug level', async () => {
+    const run = runInit(['-v', '--', 'true'], { pid1: false });
+    const line = await run.waitForLog((l) => l.event === 'start' && l.subreaper === true);
+    expect(line).toMatchObject({ level: 20, requested: false });
+    expect((await run.waitForExit()).code).toBe(0);
+  });
+
   it('reaps 100 orphans as a subreaper (not PID 1)', async () => {
     const run = runInit(['-w', '--', ...py('orphans.py', '--count', '100', '--scope', 'orphans')], { pid1: false });
     const exit = await run.waitForExit(30_000);
