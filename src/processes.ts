@@ -3,7 +3,7 @@
  * in the container for the graceful tail. As PID 1 that is kill(-1): every
  * process in our PID namespace. As a subreaper it must be only our own
  * descendants, found by one /proc scan (never per SIGCHLD: that goes
- * quadratic when thousands die at once).
+ * quadratic when thousands die at once). The only module that parses /proc.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -24,36 +24,73 @@ export function sendSignal(pid: number, signo: number): boolean {
   }
 }
 
-function parentOf(pid: string): number | null {
+/** One process's line of /proc/PID/stat, or null once it has exited. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** One letter, as in ps: R, S, D, Z (zombie), X (dead), T… */
+  state: string;
+}
+
+export type ProcessTable = ReadonlyMap<number, ProcessInfo>;
+
+export function readStat(pid: number | 'self'): ProcessInfo | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
+    // The command name may contain spaces and parentheses: parse after the last ')'.
+    const head = stat.slice(0, stat.indexOf(' '));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    return { pid: Number(head), state: fields[0]!, ppid: Number(fields[1]), pgrp: Number(fields[2]) };
   } catch {
-    return null; // exited during the scan
+    return null; // exited meanwhile
   }
 }
 
-/** Every live descendant of `root`, by one scan of /proc. */
-export function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
+/** One scan of /proc (callers keep it to one per poll, never one per SIGCHLD). */
+export function scanProcesses(): Map<number, ProcessInfo> {
+  const table = new Map<number, ProcessInfo>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return table; // no /proc: nothing can be found, so nothing is adopted
+  }
+  for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    const parent = parentOf(entry);
-    if (parent === null) continue;
-    const list = children.get(parent) ?? [];
-    list.push(Number(entry));
-    children.set(parent, list);
+    const info = readStat(Number(entry));
+    if (info) table.set(info.pid, info);
   }
-  const found: number[] = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    found.push(pid);
-    queue.push(...(children.get(pid) ?? []));
+  return table;
+}
+
+/** hotinit's own pid and process group (without /proc: its pid for both). */
+export function selfProcess(): { pid: number; pgrp: number } {
+  const info = readStat('self');
+  return { pid: process.pid, pgrp: info?.pgrp ?? process.pid };
+}
+
+/** The parent of pid, or null when it no longer exists. */
+export function parentOf(pid: number): number | null {
+  return readStat(pid)?.ppid ?? null;
+}
+
+export function descendsFrom(table: ProcessTable, pid: number, root: number): boolean {
+  let current = table.get(pid)?.ppid;
+  for (let hops = 0; current !== undefined && current > 0 && hops < 64; hops++) {
+    if (current === root) return true;
+    current = table.get(current)?.ppid;
   }
-  return found;
+  return false;
+}
+
+export function descendantsOf(table: ProcessTable, root: number): number[] {
+  return [...table.keys()].filter((pid) => descendsFrom(table, pid, root));
+}
+
+/** Every live descendant of `root`, by one scan of /proc. */
+export function descendantsOfNow(root: number): number[] {
+  return descendantsOf(scanProcesses(), root);
 }
 
 /** Signals every process that is left, except hotinit itself. */
@@ -62,5 +99,5 @@ export function signalEveryoneElse(signo: number): void {
     sendSignal(-1, signo);
     return;
   }
-  for (const pid of descendantsOf(process.pid)) sendSignal(pid, signo);
+  for (const pid of descendantsOfNow(process.pid)) sendSignal(pid, signo);
 }

@@ -7,8 +7,8 @@
  * auto: both channels offered; without a message, ready once alive for
  * --ready-delay.
  */
-import { readFileSync } from 'node:fs';
 import type { Generation } from './generation.js';
+import { parentOf } from './processes.js';
 import type { Helpers } from './helpers.js';
 import type { Log } from './log.js';
 import { closeReader, native, type ReaderHandle } from './native.js';
@@ -30,15 +30,6 @@ export function parseNotify(text: string): Map<string, string> {
   return fields;
 }
 
-function parentPid(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
-
 /**
  * False only when pid provably does not descend from root. A sender that has
  * already exited cannot be traced (`systemd-notify --ready` in a wrapper
@@ -47,10 +38,10 @@ function parentPid(pid: number): number | null {
  * its path.
  */
 export function descendsFrom(pid: number, root: number): boolean {
-  if (parentPid(pid) === null) return true;
+  if (parentOf(pid) === null) return true;
   for (let current: number | null = pid, hops = 0; current !== null && current > 1 && hops < 64; hops++) {
     if (current === root) return true;
-    current = parentPid(current);
+    current = parentOf(current);
   }
   return false;
 }

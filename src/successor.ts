@@ -11,52 +11,11 @@
  * their own session). A pidfile is never trusted by itself: the pid it names
  * must pass the same test.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { descendantsOf, descendsFrom, readStat, scanProcesses, selfProcess, type ProcessInfo, type ProcessTable } from './processes.js';
 
-export interface ProcessInfo {
-  pid: number;
-  ppid: number;
-  pgrp: number;
-  /** One letter, as in ps: R, S, D, Z (zombie), X (dead), T… */
-  state: string;
-}
-
-export type ProcessTable = ReadonlyMap<number, ProcessInfo>;
-
-function readStat(pid: number | 'self'): ProcessInfo | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The command name may contain spaces and parentheses: parse after the last ')'.
-    const head = stat.slice(0, stat.indexOf(' '));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid: Number(head), state: fields[0]!, ppid: Number(fields[1]), pgrp: Number(fields[2]) };
-  } catch {
-    return null; // exited meanwhile
-  }
-}
-
-/** One scan of /proc (callers keep it to one per poll, never one per SIGCHLD). */
-export function scanProcesses(): Map<number, ProcessInfo> {
-  const table = new Map<number, ProcessInfo>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return table; // no /proc: nothing can be found, so nothing is adopted
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const info = readStat(Number(entry));
-    if (info) table.set(info.pid, info);
-  }
-  return table;
-}
-
-/** hotinit's own pid and process group (without /proc: its pid for both). */
-export function selfProcess(): { pid: number; pgrp: number } {
-  const info = readStat('self');
-  return { pid: process.pid, pgrp: info?.pgrp ?? process.pid };
-}
+// Re-exported for forward.ts, which asks this module about successors.
+export { descendantsOf, scanProcesses, selfProcess, type ProcessInfo, type ProcessTable };
 
 /** The pid a pidfile names, or null (missing, empty, half-written, not a number). */
 export function readPidfile(path: string | null): number | null {
@@ -73,19 +32,6 @@ export function readPidfile(path: string | null): number | null {
 export function isAlive(pid: number): boolean {
   const info = readStat(pid);
   return info !== null && info.state !== 'Z' && info.state !== 'X';
-}
-
-export function descendsFrom(table: ProcessTable, pid: number, root: number): boolean {
-  let current = table.get(pid)?.ppid;
-  for (let hops = 0; current !== undefined && current > 0 && hops < 64; hops++) {
-    if (current === root) return true;
-    current = table.get(current)?.ppid;
-  }
-  return false;
-}
-
-export function descendantsOf(table: ProcessTable, root: number): number[] {
-  return [...table.keys()].filter((pid) => descendsFrom(table, pid, root));
 }
 
 export interface SuccessorQuery {
