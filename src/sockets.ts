@@ -6,8 +6,9 @@
  * passed on the same way, before the ones from --listen.
  */
 import { lookup } from 'node:dns/promises';
-import { closeSync, lstatSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
 import { native } from './native.js';
 import type { ListenSpec } from './options.js';
 
@@ -41,12 +42,25 @@ function describeErrno(error: NodeJS.ErrnoException, port?: number): string {
         : 'permission denied';
     case 'EADDRNOTAVAIL':
       return 'address not available on this host';
-    case 'ENOENT':
-      return 'directory does not exist';
     case 'ENAMETOOLONG':
       return 'path too long for a Unix socket (max 107 bytes)';
     default:
       return error.message;
+  }
+}
+
+/** Why a Unix socket could not be created at path, naming the directory. */
+function describeUnixErrno(error: NodeJS.ErrnoException, path: string): string {
+  const dir = dirname(path);
+  switch (error.code) {
+    case 'ENOENT':
+      return existsSync(dir) ? `cannot create a socket in ${dir}` : `directory ${dir} does not exist`;
+    case 'EACCES':
+      return `permission denied: cannot create files in ${dir}`;
+    case 'EROFS':
+      return `${dir} is on a read-only filesystem`;
+    default:
+      return describeErrno(error);
   }
 }
 
@@ -88,7 +102,7 @@ async function openOne(spec: ListenSpec): Promise<HeldSocket> {
       const fd = native.listenUnix(address.path, BACKLOG);
       return { name: spec.name, fd, text: spec.text, address: `unix://${address.path}`, ownedPath: address.path };
     } catch (error) {
-      throw new ListenError(spec.text, describeErrno(error as NodeJS.ErrnoException));
+      throw new ListenError(spec.text, describeUnixErrno(error as NodeJS.ErrnoException, address.path));
     }
   }
   let host: string;
