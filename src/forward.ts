@@ -26,7 +26,8 @@ import type { Options } from './options.js';
 import { sendSignal } from './processes.js';
 import { SIG, signalName } from './signals.js';
 import { StageError, type StagedBinary } from './stage.js';
-import { descendantsOf, findSuccessor, isAlive, readPidfile, scanProcesses, selfProcess, type SuccessorQuery } from './successor.js';
+import { isAlive } from './successor.js';
+import { SuccessorWatch } from './successor-watch.js';
 import type { Supervisor } from './supervisor.js';
 import { describeExit, type SwapOutcome } from './swapper.js';
 
@@ -43,27 +44,25 @@ export class Forwarder {
   private waitingNext: Resolver[] = [];
   private idleWaiters: Array<() => void> = [];
   private old: Generation | null = null;
-  private before = new Set<number>();
-  private candidate: { pid: number; foundAtMs: number } | null = null;
-  private successor: number | null = null;
-  private execCheckRunning = false;
+  private readonly watch: SuccessorWatch;
   private drainSent = false;
   private requestedStage: StagedBinary | null = null;
   private activeStage: StagedBinary | null = null;
   private timers: NodeJS.Timeout[] = [];
   private startedAtMs = 0;
-  private selfInfo: { pid: number; pgrp: number } | null = null;
   lastOutcome: (SwapOutcome & { at: string }) | null = null;
 
   constructor(
     private readonly supervisor: Supervisor,
     private readonly options: Options,
     private readonly log: Log,
-    private readonly helpers: Helpers,
-    private readonly env: Record<string, string>,
+    helpers: Helpers,
+    env: Record<string, string>,
     /** --stage: installed over the command's binary before the upgrade signal, so the app re-executes it. */
     private readonly stage: StagedBinary | null = null,
-  ) {}
+  ) {
+    this.watch = new SuccessorWatch(supervisor, options, log, helpers, env);
+  }
 
   get inProgress(): boolean {
     return this.phase === 'upgrading' || this.phase === 'draining';
@@ -106,12 +105,6 @@ export class Forwarder {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  /** hotinit's pid and process group (read once, when first needed). */
-  private get self(): { pid: number; pgrp: number } {
-    this.selfInfo ??= selfProcess();
-    return this.selfInfo;
-  }
-
   private async begin(): Promise<void> {
     this.waiting.push(...this.waitingNext.splice(0));
     this.followUp = false;
@@ -129,9 +122,7 @@ export class Forwarder {
     this.old = old;
     if (!(await this.installStage(old)) || this.phase !== 'upgrading') return;
     if (!old.alive) return this.finish(false, `generation ${old.gen} exited before the upgrade signal`);
-    this.before = new Set([old.pid, ...descendantsOf(scanProcesses(), old.pid)]);
-    this.candidate = null;
-    this.successor = null;
+    this.watch.start(old);
     this.drainSent = false;
     const signal = signalName(this.options.upgradeSignal);
     this.log.info('swap.begin', { gen: old.gen, pid: old.pid, mode: 'forward', signal, pidfile: this.options.pidfile ?? undefined });
@@ -162,60 +153,13 @@ export class Forwarder {
     }
   }
 
-  private query(oldPid: number, before: ReadonlySet<number>, pidfileOnly: boolean): SuccessorQuery {
-    return {
-      oldPid,
-      before,
-      self: this.self,
-      tracked: new Set(this.supervisor.live.map((g) => g.pid)),
-      pidfilePid: readPidfile(this.options.pidfile),
-      pidfileOnly,
-      preferred: this.successor ?? this.candidate?.pid ?? null,
-    };
-  }
-
   private poll(): void {
     const old = this.old;
     if (this.phase !== 'upgrading' || !old) return;
-    const pid = findSuccessor(scanProcesses(), this.query(old.pid, this.before, this.options.pidfile !== null));
-    if (pid === null) {
-      this.candidate = null;
-      return;
-    }
-    if (this.candidate?.pid !== pid) {
-      this.candidate = { pid, foundAtMs: Date.now() };
-      this.log.debug('swap.begin', { gen: old.gen, successor: pid }, 'successor found');
-    }
-    this.checkReady(this.candidate);
-  }
-
-  /**
-   * Ready: with --ready exec:CMD, CMD exits 0 (HOTINIT_CHILD_PID = the
-   * successor); with delay:DUR, alive that long; otherwise a pid written to
-   * --pidfile is ready (apps write it once set up), and without a pidfile
-   * the successor must stay alive for --ready-delay — unless the old main
-   * process exits first (grace and endless are told to by their successor).
-   */
-  private checkReady(candidate: { pid: number; foundAtMs: number }): void {
-    const mode = this.options.ready;
-    const aliveMs = Date.now() - candidate.foundAtMs;
-    if (mode.kind === 'exec') {
-      if (this.execCheckRunning) return;
-      this.execCheckRunning = true;
-      void this.helpers
-        .run({
-          command: mode.command,
-          env: { ...this.env, HOTINIT_CHILD_PID: String(candidate.pid) },
-          timeoutMs: Math.min(10_000, this.options.readyTimeoutMs),
-        })
-        .then((result) => {
-          this.execCheckRunning = false;
-          if (result.ok && this.phase === 'upgrading' && this.candidate?.pid === candidate.pid) this.successorReady(candidate.pid);
-        });
-      return;
-    }
-    const neededMs = mode.kind === 'delay' ? mode.ms : this.options.pidfile !== null ? 0 : this.options.readyDelayMs;
-    if (aliveMs >= neededMs) this.successorReady(candidate.pid);
+    this.watch.poll(old, (pid) => {
+      // An --ready exec:CMD check may answer after the upgrade stopped.
+      if (this.phase === 'upgrading') this.successorReady(pid);
+    });
   }
 
   /**
@@ -229,7 +173,7 @@ export class Forwarder {
   private successorReady(pid: number): void {
     const old = this.old!;
     this.clearTimers();
-    this.successor = pid;
+    this.watch.markReady(pid);
     this.phase = 'draining';
     this.log.info('ready', { pid, successorOf: old.gen, durationMs: Date.now() - this.startedAtMs }, 'successor ready');
     if (!old.alive) return;
@@ -264,13 +208,13 @@ export class Forwarder {
   private readyTimedOut(): void {
     if (this.phase !== 'upgrading') return;
     const wait = formatDuration(this.options.readyTimeoutMs);
-    const candidate = this.candidate;
+    const candidate = this.watch.candidatePid;
     let reason: string;
-    if (candidate) {
-      reason = `successor pid ${candidate.pid} not ready after ${wait}`;
+    if (candidate !== null) {
+      reason = `successor pid ${candidate} not ready after ${wait}`;
       // A successor that never got ready may hold connections: drain it like a failed candidate.
-      sendSignal(candidate.pid, this.options.drainSignal);
-      this.log.info('drain', { pid: candidate.pid, signal: signalName(this.options.drainSignal) }, 'unready successor drained');
+      sendSignal(candidate, this.options.drainSignal);
+      this.log.info('drain', { pid: candidate, signal: signalName(this.options.drainSignal) }, 'unready successor drained');
     } else {
       const where = this.options.pidfile ? ` (--pidfile ${this.options.pidfile})` : '';
       reason = `no successor appeared within ${wait}${where}`;
@@ -291,8 +235,7 @@ export class Forwarder {
       const follows = this.options.swapMode === 'forward' || this.options.pidfile !== null;
       if (!follows || generation.exit?.code !== 0) return false;
     }
-    const before = upgrading ? this.before : new Set([generation.pid]);
-    const pid = findSuccessor(scanProcesses(), this.query(generation.pid, before, false));
+    const pid = this.watch.successorOf(generation, upgrading);
     if (pid === null) {
       if (upgrading) {
         // The container ends: requests waiting for a follow-up get this outcome too.
@@ -329,8 +272,7 @@ export class Forwarder {
     if (ok) this.log.info('swap.done', { gen: serving?.gen, pid: serving?.pid, from, mode: 'forward', durationMs: outcome.durationMs });
     else this.log.warn('swap.failed', { gen: serving?.gen, reason: message, mode: 'forward', durationMs: outcome.durationMs });
     this.old = null;
-    this.candidate = null;
-    this.successor = null;
+    this.watch.clear();
     this.phase = 'idle';
     for (const resolve of this.waiting.splice(0)) resolve(outcome);
     if (this.followUp) {

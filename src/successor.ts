@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { descendantsOf, descendsFrom, readStat, scanProcesses, selfProcess, type ProcessInfo, type ProcessTable } from './processes.js';
 
-// Re-exported for forward.ts, which asks this module about successors.
+// Re-exported for successor-watch.ts, which asks this module about successors.
 export { descendantsOf, scanProcesses, selfProcess, type ProcessInfo, type ProcessTable };
 
 /** The pid a pidfile names, or null (missing, empty, half-written, not a number). */
