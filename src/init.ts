@@ -44,9 +44,7 @@ function becomeSubreaper(options: Options, log: Log): void {
 async function openControl(options: Options, log: Log, target: () => ControlTarget) {
   if (options.control === null) return null;
   try {
-    const server = await startControlServer({ path: options.control, target: target(), log });
-    log.debug('control', { path: server.path }, 'control socket listening');
-    return server;
+    return await startControlServer({ path: options.control, target: target(), log });
   } catch (error) {
     log.warn('control', { path: options.control, error: (error as Error).message }, 'control socket disabled');
     return null;

@@ -62,6 +62,11 @@ export function parseRewrite(text: string): [number, number] {
   if (!isForwardable(from)) {
     throw new Error(`${quote(text)}: ${signalName(from)} is never forwarded, so cannot be rewritten`);
   }
+  // USR1/USR2 mean reload/swap to hotinit itself (SPEC): they never reach the
+  // app as such, so a rewrite of them would silently do nothing.
+  if (from === 10 || from === 12) {
+    throw new Error(`${quote(text)}: ${signalName(from)} is hotinit's own (${from === 12 ? 'swap' : 'reload'}); use --${from === 12 ? 'upgrade-signal' : 'reload-signal'} or --reload-mode`);
+  }
   return [from, parts[1] === '0' ? 0 : parseSignal(parts[1]!)];
 }
 export function parseReady(text: string): ReadyMode {

@@ -413,3 +413,13 @@ describe('help text', () => {
     expect(versionText('1.2.3')).toBe('hotinit 1.2.3\n');
   });
 });
+
+describe('rewrite of hotinit\'s own signals', () => {
+  it('refuses -r USR2:… and -r USR1:… (translated to swap/reload, never forwarded)', () => {
+    expect(() => parseArgs(['-r', 'USR2:HUP', 'app'], {})).toThrow(
+      '-r: "USR2:HUP": SIGUSR2 is hotinit\'s own (swap); use --upgrade-signal or --reload-mode',
+    );
+    expect(() => parseArgs(['-r', 'USR1:0', 'app'], {})).toThrow(/SIGUSR1 is hotinit's own \(reload\)/);
+  });
+});
+
