@@ -130,6 +130,7 @@ NAPI_MODULE_INIT() {
       {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_default, NULL},
       {"setParentDeathSignal", NULL, set_parent_death_signal, NULL, NULL, NULL, napi_default, NULL},
       {"takeTerminal", NULL, take_terminal, NULL, NULL, NULL, napi_default, NULL},
+      {"isTerminal", NULL, is_terminal, NULL, NULL, NULL, napi_default, NULL},
       {"openSignalReader", NULL, open_signal_reader, NULL, NULL, NULL, napi_default, NULL},
       {"signalState", NULL, signal_state, NULL, NULL, NULL, napi_default, NULL},
       {"listenInet", NULL, listen_inet, NULL, NULL, NULL, napi_default, NULL},

@@ -39,6 +39,7 @@ DECLARE_EXPORT(reap_pid);
 DECLARE_EXPORT(set_child_subreaper);
 DECLARE_EXPORT(set_parent_death_signal);
 DECLARE_EXPORT(take_terminal);
+DECLARE_EXPORT(is_terminal);
 DECLARE_EXPORT(open_signal_reader);
 DECLARE_EXPORT(signal_state);
 DECLARE_EXPORT(listen_inet);

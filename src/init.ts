@@ -5,15 +5,13 @@
  * after the first generation exists to receive it.
  */
 import { resolve } from 'node:path';
-import { isatty } from 'node:tty';
 import { CommandError, execFailureStatus, resolveCommand } from './command.js';
 import { createControlTarget } from './control-target.js';
-import { startControlServer } from './control/server.js';
 import type { ControlTarget } from './control/protocol.js';
 import { childBaseEnvironment } from './environment.js';
 import { startGeneration, type Generation } from './generation.js';
 import { Helpers } from './helpers.js';
-import { createLog, type Log } from './log.js';
+import { createLog, type Log, type RootLog } from './log.js';
 import { closeReader, native } from './native.js';
 import type { Options } from './options.js';
 import { isPid1 } from './processes.js';
@@ -44,6 +42,9 @@ function becomeSubreaper(options: Options, log: Log): void {
 async function openControl(options: Options, log: Log, target: () => ControlTarget) {
   if (options.control === null) return null;
   try {
+    // Imported here: the control modules load node:net and node:fs/promises,
+    // which the first generation need not wait for.
+    const { startControlServer } = await import('./control/server.js');
     return await startControlServer({ path: options.control, target: target(), log });
   } catch (error) {
     log.warn('control', { path: options.control, error: (error as Error).message }, 'control socket disabled');
@@ -52,8 +53,16 @@ async function openControl(options: Options, log: Log, target: () => ControlTarg
 }
 
 export async function run(options: Options, version: string): Promise<number> {
-  const startedAtMs = Date.now();
   const log = createLog({ level: options.logLevel, format: options.logFormat });
+  try {
+    return await supervise(options, version, log);
+  } finally {
+    await log.open(); // whatever path ends the run, every line kept is written
+  }
+}
+
+async function supervise(options: Options, version: string, log: RootLog): Promise<number> {
+  const startedAtMs = Date.now();
   const signalState = native.signalState();
   log.info('start', { version, pid: process.pid, command: options.command });
   if (!signalState.holding) log.debug('start', {}, 'not started by the launcher: early signals may be lost');
@@ -86,7 +95,7 @@ export async function run(options: Options, version: string): Promise<number> {
   let supervisor: Supervisor;
   const reaper = new Reaper((exit) => supervisor.onExit(exit));
   const helpers = new Helpers(reaper);
-  const foreground = isatty(0);
+  const foreground = native.isTerminal(0);
   supervisor = new Supervisor({ options, log, reaper, foreground });
   const stage = options.stage ? new StagedBinary(options.stage, resolve(file), options.verify, helpers, baseEnv) : null;
   const swapper = new Swapper(supervisor, options, log, stage);
@@ -151,6 +160,8 @@ export async function run(options: Options, version: string): Promise<number> {
   });
   const signals = native.openSignalReader((signo, sender, code) => supervisor.onSignal(signo, sender, code));
   supervisor.reap();
+  // Only now, with the application started and signals read: lines so far were kept.
+  await log.open();
   const control = await openControl(options, log, () =>
     createControlTarget({
       version,

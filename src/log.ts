@@ -2,10 +2,14 @@
  * The only module that builds the logger. Every line is a fact with fields,
  * and its `event` is one of SPEC.md's closed list, so a typo fails to compile.
  * Lines are written synchronously: the last one before PID 1 exits is kept.
+ *
+ * pino is loaded only when open() is called: loading it takes about a third
+ * of hotinit's own start-up, and the application must not wait for that.
+ * Lines logged before are kept, in order, and written by open() with the
+ * time they were logged at.
  */
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 
 export const LOG_EVENTS = [
   'start',
@@ -38,6 +42,12 @@ export interface Log {
   /** A logger whose every line carries these fields (e.g. { gen: 2 }). */
   child(fields: LogFields): Log;
   isLevelEnabled(level: 'trace' | 'debug' | 'info' | 'warn' | 'error'): boolean;
+}
+
+/** The logger init.ts owns: the only one that can load pino. */
+export interface RootLog extends Log {
+  /** Loads pino and writes the lines kept until now; every call returns the same promise. */
+  open(): Promise<void>;
 }
 
 export interface LogSettings {
@@ -80,37 +90,87 @@ function destination(fd: number, pretty: boolean): DestinationStream {
   };
 }
 
-function wrap(logger: Logger): Log {
-  const at =
-    (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
-    (event: LogEvent, fields: LogFields = {}, message?: string) => {
-      if (!logger.isLevelEnabled(level)) return;
-      if (message === undefined) logger[level]({ event, ...fields });
-      else logger[level]({ event, ...fields }, message);
-    };
-  return {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (fields) => wrap(logger.child(fields)),
-    isLevelEnabled: (level) => logger.isLevelEnabled(level),
-  };
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+const LEVEL_VALUES: Record<LogSettings['level'], number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+};
+
+/** A line logged before pino was loaded. */
+interface KeptLine {
+  logger: () => Logger;
+  level: Level;
+  record: Record<string, unknown>;
+  message: string | undefined;
+  time: number;
 }
 
-export function createLog(settings: LogSettings): Log {
+export function createLog(settings: LogSettings): RootLog {
   const fd = settings.fd ?? 2;
-  const pretty = settings.format === 'pretty' || (settings.format === 'auto' && isatty(fd));
-  const logger = pino(
-    {
-      name: 'hotinit',
-      level: settings.level,
-      base: { name: 'hotinit' },
-      timestamp: pino.stdTimeFunctions.epochTime,
-      formatters: { level: (_label, number) => ({ level: number }) },
-    },
-    destination(fd, pretty),
+  const threshold = LEVEL_VALUES[settings.level];
+  const enabled = (level: Level) => LEVEL_VALUES[level] >= threshold;
+  let root: Logger | null = null;
+  let opening: Promise<void> | null = null;
+  const kept: KeptLine[] = [];
+  // While kept lines are written, pino stamps them with this instead of now.
+  let keptTime: number | null = null;
+
+  const write = (logger: Logger, level: Level, record: Record<string, unknown>, message: string | undefined) => {
+    if (message === undefined) logger[level](record);
+    else logger[level](record, message);
+  };
+
+  // `logger` makes this log's pino logger (a child of the root) on first use, once the root exists.
+  const make = (makeLogger: () => Logger): Log => {
+    let made: Logger | null = null;
+    const logger = () => (made ??= makeLogger());
+    const at = (level: Level) => (event: LogEvent, fields: LogFields = {}, message?: string) => {
+      if (!enabled(level)) return;
+      const record = { event, ...fields };
+      if (root === null) kept.push({ logger, level, record, message, time: Date.now() });
+      else write(logger(), level, record, message);
+    };
+    return {
+      trace: at('trace'),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      child: (fields) => make(() => logger().child(fields)),
+      isLevelEnabled: enabled,
+    };
+  };
+
+  const open = async () => {
+    const [{ pino }, { isatty }] = await Promise.all([import('pino'), import('node:tty')]);
+    const pretty = settings.format === 'pretty' || (settings.format === 'auto' && isatty(fd));
+    root = pino(
+      {
+        name: 'hotinit',
+        level: settings.level,
+        base: { name: 'hotinit' },
+        timestamp: () => `,"time":${keptTime ?? Date.now()}`,
+        formatters: { level: (_label, number) => ({ level: number }) },
+      },
+      destination(fd, pretty),
+    );
+    for (const line of kept.splice(0)) {
+      keptTime = line.time;
+      write(line.logger(), line.level, line.record, line.message);
+    }
+    keptTime = null;
+  };
+
+  return Object.assign(
+    make(() => {
+      if (root === null) throw new Error('log: pino used before open()');
+      return root;
+    }),
+    { open: () => (opening ??= open()) },
   );
-  return wrap(logger);
 }

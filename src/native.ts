@@ -60,6 +60,8 @@ export interface NativeBinding {
   setChildSubreaper(): void;
   setParentDeathSignal(signo: number): void;
   takeTerminal(fd: number): void;
+  /** isatty(fd), without loading node:tty. */
+  isTerminal(fd: number): boolean;
   openSignalReader(onSignal: (signo: number, senderPid: number, code: number) => void): ReaderHandle;
   signalState(): SignalState;
   listenInet(kind: 'tcp' | 'udp', host: string, port: number, backlog: number): number;

@@ -4,7 +4,6 @@
 // options.ts knows which flag or env variable the value came from and puts
 // its name in front (`--listen: "x" is not an address ...`).
 
-import { isIPv6 } from 'node:net';
 import { parseDuration } from './durations.js';
 import { isForwardable, parseSignal, signalName } from './signals.js';
 
@@ -106,6 +105,11 @@ function checkSocketPathLength(path: string, text: string): string {
   }
   return path;
 }
+/** node:net's check, loaded only for a bracketed host: loading node:net slows start-up. */
+function isIPv6Address(host: string): boolean {
+  return process.getBuiltinModule('node:net').isIPv6(host);
+}
+
 function parseHostPort(rest: string, text: string): { host: string; port: number } {
   let host: string;
   let portText: string;
@@ -113,7 +117,7 @@ function parseHostPort(rest: string, text: string): { host: string; port: number
     const close = rest.indexOf(']');
     host = close < 0 ? '' : rest.slice(1, close);
     const after = rest.slice(close + 1);
-    if (close < 0 || !isIPv6(host) || (after !== '' && !after.startsWith(':'))) {
+    if (close < 0 || !isIPv6Address(host) || (after !== '' && !after.startsWith(':'))) {
       throw new Error(`${quote(text)} is not an address ${LISTEN_EG}`);
     }
     portText = after.slice(1);

@@ -5,9 +5,7 @@
  * in order. Sockets hotinit itself received by socket activation are held and
  * passed on the same way, before the ones from --listen.
  */
-import { lookup } from 'node:dns/promises';
 import { closeSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { native } from './native.js';
 import type { ListenSpec } from './options.js';
@@ -73,6 +71,7 @@ async function removeStaleUnixSocket(path: string, spec: string): Promise<void> 
     return; // nothing there
   }
   if (!isSocket) throw new ListenError(spec, `${path} exists and is not a socket; refusing to replace it`);
+  const { connect } = await import('node:net'); // imported when needed: it slows start-up
   const alive = await new Promise<boolean>((resolve) => {
     const probe = connect(path);
     probe.once('connect', () => {
@@ -88,6 +87,7 @@ async function removeStaleUnixSocket(path: string, spec: string): Promise<void> 
 async function numericHost(host: string): Promise<string> {
   if (host === '') return '0.0.0.0';
   try {
+    const { lookup } = await import('node:dns/promises'); // imported when needed: it slows start-up
     return (await lookup(host)).address;
   } catch {
     throw new Error(`cannot resolve host "${host}"`);
