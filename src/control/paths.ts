@@ -5,8 +5,10 @@
  * and /tmp/hotinit-<uid>/hotinit.sock, and the client looks in the same
  * places. An explicit --control PATH never falls back: the user asked for it.
  */
-import { constants, readdirSync } from 'node:fs';
-import { access, lstat, mkdir } from 'node:fs/promises';
+// Synchronous calls: each is one quick syscall on a local path, and the
+// asynchronous ones would start libuv's thread pool (four threads) in an init
+// that otherwise never needs it.
+import { accessSync, constants, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { DEFAULTS } from '../options.js';
 
@@ -52,9 +54,9 @@ export interface ChosenPath {
 /** The server's path: `path` itself, or for the default a fallback when its
  * directory is not writable. Throws, naming every place tried, when none is.
  * (`defaultPath` is a parameter so that tests can make the default unwritable.) */
-export async function chooseServerPath(path: string, env: RuntimeEnv, defaultPath = DEFAULT_CONTROL_PATH): Promise<ChosenPath> {
+export function chooseServerPath(path: string, env: RuntimeEnv, defaultPath = DEFAULT_CONTROL_PATH): ChosenPath {
   if (path !== defaultPath) return { path, fallbackReason: null };
-  const defaultProblem = await unwritableReason(dirname(path));
+  const defaultProblem = unwritableReason(dirname(path));
   if (defaultProblem === null) return { path, fallbackReason: null };
   const tried = [`${dirname(path)} ${defaultProblem}`];
   for (const candidate of fallbackPaths(env)) {
@@ -63,7 +65,7 @@ export async function chooseServerPath(path: string, env: RuntimeEnv, defaultPat
       tried.push(`${candidate} is longer than ${UNIX_PATH_MAX_BYTES} bytes`);
       continue;
     }
-    const problem = dir === privateTmpDir(env) ? await ensurePrivateDir(dir, env.uid) : await unwritableReason(dir);
+    const problem = dir === privateTmpDir(env) ? ensurePrivateDir(dir, env.uid) : unwritableReason(dir);
     if (problem === null) return { path: candidate, fallbackReason: tried.join('; ') };
     tried.push(`${dir} ${problem}`);
   }
@@ -90,9 +92,9 @@ export function clientPaths(path: string, env: RuntimeEnv, defaultPath = DEFAULT
   return [...new Set(paths)];
 }
 
-async function unwritableReason(dir: string): Promise<string | null> {
+function unwritableReason(dir: string): string | null {
   try {
-    await access(dir, constants.W_OK | constants.X_OK);
+    accessSync(dir, constants.W_OK | constants.X_OK);
     return null;
   } catch (error) {
     return describeFsError(error);
@@ -105,14 +107,14 @@ async function unwritableReason(dir: string): Promise<string | null> {
  * could then swap our socket for theirs. Returns the problem as a predicate
  * ("belongs to uid 7, not 1000"), or null.
  */
-export async function ensurePrivateDir(dir: string, uid: number): Promise<string | null> {
+export function ensurePrivateDir(dir: string, uid: number): string | null {
   try {
-    await mkdir(dir, { mode: 0o700 });
+    mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return describeFsError(error);
   }
   try {
-    const stats = await lstat(dir);
+    const stats = lstatSync(dir);
     if (!stats.isDirectory()) return 'is not a directory';
     if (stats.uid !== uid) return `belongs to uid ${stats.uid}, not ${uid}`;
     if ((stats.mode & 0o077) !== 0) return `has mode ${(stats.mode & 0o777).toString(8)}, not 700`;

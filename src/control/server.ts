@@ -4,7 +4,8 @@
  * path: it refuses to take over a socket another process still answers on,
  * replaces a stale one, and its path is unlinked on close.
  */
-import { chmod, lstat, unlink } from 'node:fs/promises';
+// Synchronous file calls: see paths.ts.
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Log } from '../log.js';
 import { serveConnection } from './connection.js';
@@ -42,7 +43,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const ownUid = process.getuid?.() ?? 0;
-  const { path, fallbackReason } = await chooseServerPath(options.path ?? DEFAULT_CONTROL_PATH, options.runtimeEnv ?? currentRuntimeEnv());
+  const { path, fallbackReason } = chooseServerPath(options.path ?? DEFAULT_CONTROL_PATH, options.runtimeEnv ?? currentRuntimeEnv());
   await removeStaleSocket(path);
 
   // Every open socket, to destroy on close; only the served ones count
@@ -68,7 +69,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
   // Connections accepted before the chmod are still refused by the
   // SO_PEERCRED check in connection.ts; the mode keeps everyone else out.
   try {
-    await chmod(path, 0o600);
+    chmodSync(path, 0o600);
   } catch (error) {
     await closeServer(server, sockets);
     throw error;
@@ -95,7 +96,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
 async function removeStaleSocket(path: string): Promise<void> {
   let isSocket: boolean;
   try {
-    isSocket = (await lstat(path)).isSocket();
+    isSocket = lstatSync(path).isSocket();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
@@ -109,7 +110,7 @@ async function removeStaleSocket(path: string): Promise<void> {
     throw new Error(`control socket ${path} exists and this user may not connect to it or replace it (permission denied); use --control PATH`);
   }
   try {
-    await unlink(path);
+    unlinkSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }

@@ -21,58 +21,58 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 describe('chooseServerPath', () => {
-  it('uses an explicit path as given, even where it cannot be created', async () => {
-    expect(await chooseServerPath('/nonexistent/x.sock', env, missingDefault)).toEqual({ path: '/nonexistent/x.sock', fallbackReason: null });
+  it('uses an explicit path as given, even where it cannot be created', () => {
+    expect(chooseServerPath('/nonexistent/x.sock', env, missingDefault)).toEqual({ path: '/nonexistent/x.sock', fallbackReason: null });
   });
-  it('uses the default when its directory is writable', async () => {
+  it('uses the default when its directory is writable', () => {
     mkdirSync(join(dir, 'run'));
-    expect(await chooseServerPath(missingDefault, env, missingDefault)).toEqual({ path: missingDefault, fallbackReason: null });
+    expect(chooseServerPath(missingDefault, env, missingDefault)).toEqual({ path: missingDefault, fallbackReason: null });
   });
-  it('falls back to $XDG_RUNTIME_DIR, then to a private /tmp/hotinit-<uid>, and says why', async () => {
-    expect(await chooseServerPath(missingDefault, env, missingDefault)).toEqual({
+  it('falls back to $XDG_RUNTIME_DIR, then to a private /tmp/hotinit-<uid>, and says why', () => {
+    expect(chooseServerPath(missingDefault, env, missingDefault)).toEqual({
       path: join(dir, 'xdg', 'hotinit.sock'),
       fallbackReason: `${join(dir, 'run')} does not exist`,
     });
-    const chosen = await chooseServerPath(missingDefault, { ...env, runtimeDir: undefined }, missingDefault);
+    const chosen = chooseServerPath(missingDefault, { ...env, runtimeDir: undefined }, missingDefault);
     const privateDir = join(dir, 'tmp', `hotinit-${env.uid}`);
     expect(chosen.path).toBe(join(privateDir, 'hotinit.sock'));
     expect(statSync(privateDir).mode & 0o777).toBe(0o700);
   });
-  it('names every place tried when none will do', async () => {
+  it('names every place tried when none will do', () => {
     const blocked = { ...env, runtimeDir: join(dir, 'gone'), tmpDir: join(dir, 'gone-too') };
-    await expect(chooseServerPath(missingDefault, blocked, missingDefault)).rejects.toThrow(
+    expect(() => chooseServerPath(missingDefault, blocked, missingDefault)).toThrow(
       `no writable place for the control socket: ${join(dir, 'run')} does not exist; ${join(dir, 'gone')} does not exist; ` +
         `${join(dir, 'gone-too', `hotinit-${env.uid}`)} does not exist (use --control PATH or --control off)`,
     );
   });
-  it('skips a fallback path too long for a Unix socket', async () => {
-    const chosen = await chooseServerPath(missingDefault, { ...env, runtimeDir: `/${'d'.repeat(120)}` }, missingDefault);
+  it('skips a fallback path too long for a Unix socket', () => {
+    const chosen = chooseServerPath(missingDefault, { ...env, runtimeDir: `/${'d'.repeat(120)}` }, missingDefault);
     expect(chosen.path).toBe(join(dir, 'tmp', `hotinit-${env.uid}`, 'hotinit.sock'));
     expect(chosen.fallbackReason).toContain('is longer than 107 bytes');
   });
 });
 
 describe('ensurePrivateDir', () => {
-  it('creates the directory 0700, and accepts it again', async () => {
+  it('creates the directory 0700, and accepts it again', () => {
     const target = join(dir, 'private');
-    expect(await ensurePrivateDir(target, env.uid)).toBeNull();
-    expect(await ensurePrivateDir(target, env.uid)).toBeNull();
+    expect(ensurePrivateDir(target, env.uid)).toBeNull();
+    expect(ensurePrivateDir(target, env.uid)).toBeNull();
     expect(statSync(target).mode & 0o777).toBe(0o700);
   });
-  it('refuses one that others can enter, a symlink, or a file', async () => {
+  it('refuses one that others can enter, a symlink, or a file', () => {
     const open = join(dir, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    expect(await ensurePrivateDir(open, env.uid)).toBe('has mode 777, not 700');
+    expect(ensurePrivateDir(open, env.uid)).toBe('has mode 777, not 700');
     const link = join(dir, 'link');
     symlinkSync(join(dir, 'xdg'), link);
-    expect(await ensurePrivateDir(link, env.uid)).toBe('is not a directory');
+    expect(ensurePrivateDir(link, env.uid)).toBe('is not a directory');
   });
-  it.runIf(isRoot)('refuses one that another user made first', async () => {
+  it.runIf(isRoot)('refuses one that another user made first', () => {
     const theirs = join(dir, 'theirs');
     mkdirSync(theirs, { mode: 0o700 });
     chownSync(theirs, 65534, 65534);
-    expect(await ensurePrivateDir(theirs, 0)).toBe('belongs to uid 65534, not 0');
+    expect(ensurePrivateDir(theirs, 0)).toBe('belongs to uid 65534, not 0');
   });
 });
 
