@@ -460,7 +460,7 @@ async function main() {
 
   const launcher = path.join(ROOT, 'bin', 'hotinit');
   if (!fs.existsSync(launcher)) throw new Error(`${launcher} missing: build the addon and launcher with npm rebuild (node-gyp)`);
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'hotinit.cjs'))) {
     console.error('bench/init.mjs: dist/ missing: running npm run build');
     const b = run('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (b.status !== 0) throw new Error('npm run build failed');

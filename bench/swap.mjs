@@ -609,7 +609,7 @@ function targets(results, o) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   keepTmp = Boolean(o.keep);
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'app', 'index.js')))
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'hotinit.cjs')) || !fs.existsSync(path.join(ROOT, 'dist', 'app', 'index.js')))
     throw new Error('dist/ is missing: run npm run build first');
   const reuse = await reusePortWorks();
   const t0 = now();

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-if (!existsSync(`${root}build/Release/hotinit`) || !existsSync(`${root}dist/cli.js`)) {
+if (!existsSync(`${root}build/Release/hotinit`) || !existsSync(`${root}dist/hotinit.cjs`)) {
   console.error('demo: build first with: npm ci');
   process.exit(1);
 }

@@ -5,8 +5,8 @@
 //   OUT/bin/hotinit        the launcher (build/Release/hotinit)
 //   OUT/bin/hotinit.node   the addon, beside the launcher where it looks for it
 //   OUT/bin/node           this Node.js binary (process.execPath), unless --no-node
-//   OUT/lib/hotinit/       dist/*.js (the launcher runs ../lib/hotinit/cli.js)
-//   OUT/lib/package.json   version, "type": "module" and exports (cli.js reads ../package.json)
+//   OUT/lib/hotinit/       dist/*.js and *.cjs (the launcher runs ../lib/hotinit/hotinit.cjs)
+//   OUT/lib/package.json   version, "type": "module" and exports (hotinit.cjs reads ../package.json)
 //   OUT/lib/node_modules/  the production dependencies named by package-lock.json
 //
 // Usage: node docker/assemble.mjs [--root DIR] [--no-node] OUT
@@ -56,7 +56,7 @@ if (!values['no-node']) {
 // dist: the JavaScript only (declarations and maps are for the npm package).
 cpSync(dist, join(out, 'lib/hotinit'), {
   recursive: true,
-  filter: (src) => statSync(src).isDirectory() || src.endsWith('.js'),
+  filter: (src) => statSync(src).isDirectory() || src.endsWith('.js') || src.endsWith('.cjs'),
 });
 
 // lib/ is itself the package: its exports point into hotinit/ where dist/ went,

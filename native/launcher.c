@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
   if (!is_file(addon)) die("addon not found beside the launcher (rebuild with: npm rebuild)", addon);
 
   /* The program: the image layout first, then the repository's build layout. */
-  const char *main_candidates[] = {"%s/../lib/hotinit/cli.js", "%s/../../dist/cli.js"};
+  const char *main_candidates[] = {"%s/../lib/hotinit/hotinit.cjs", "%s/../../dist/hotinit.cjs"};
   char program[PATH_MAX] = "";
   for (size_t i = 0; i < sizeof main_candidates / sizeof *main_candidates; i++) {
     snprintf(program, sizeof program, main_candidates[i], self);
