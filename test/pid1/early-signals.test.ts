@@ -1,12 +1,13 @@
 /**
  * Signals in hotinit's first milliseconds, as PID 1 of a new PID namespace.
  *
- * exec-race.py forks, makes the child PID 1 of a new namespace, and learns the
+ * exec-race.py starts hotinit as PID 1 of a new namespace and learns the
  * moment its execve succeeded from a CLOEXEC pipe; it then waits a random
  * 0-2 ms and sends the signal. Just before sending it reads the init's SigBlk:
  * while the launcher's own first instructions have not run yet, the signal is
  * not blocked and the kernel drops it (default disposition, PID 1) before any
- * code of hotinit's could act — no init can help that, so such a run is not
+ * code of hotinit's could act — no init can help that (tini loses the same
+ * share of such sends: npm run bench:early-signals), so such a run is not
  * judged, but it must be the launcher that was running then, never Node.
  * Every run where the signal was already held must end with the application
  * killed by it (sleep 30 → 143).
