@@ -49,10 +49,14 @@ export interface SupervisorSettings {
   foreground: boolean;
 }
 
+/**
+ * The status hotinit exits with. -e applies to it whichever way it came
+ * about, as in tini: `-e 143` makes both `exit 143` (a JVM after SIGTERM) and
+ * death by SIGTERM exit 0, which is what users of `tini -e 143` rely on.
+ */
 export function exitStatusOf(exit: ExitRecord, remapExit: readonly number[]): number {
-  if (exit.signal !== null) return 128 + exit.signal;
-  const code = exit.code ?? 0;
-  return remapExit.includes(code) ? 0 : code;
+  const status = exit.signal !== null ? 128 + exit.signal : (exit.code ?? 0);
+  return remapExit.includes(status) ? 0 : status;
 }
 
 export class Supervisor {

@@ -46,6 +46,16 @@ describe('exit status', () => {
     }
   });
 
+  // As in tini, -e applies to the status, however it came about: `-e 143`
+  // is how tini users make SIGTERM-killed apps (and JVMs) stop with 0.
+  it('turns 128+N into 0 with -e 128+N, as tini does (checked against tini)', async () => {
+    const die = ['sh', '-c', 'kill -TERM $$; sleep 5'];
+    const hotinit = await runToEnd(initArgv([...quiet, '-e', '143', '--', ...die], true));
+    const hotinitOther = await runToEnd(initArgv([...quiet, '-e', '137', '--', ...die], true));
+    const tini = await runToEnd(['/usr/bin/tini', '-s', '-e', '143', '--', ...die]);
+    expect({ hotinit: hotinit.code, hotinitOther: hotinitOther.code, tini: tini.code }).toEqual({ hotinit: 0, hotinitOther: 143, tini: 0 });
+  });
+
   it('exits 128+N when the application dies of signal N', async () => {
     // Signals whose default action kills: each one the application sends itself.
     const signals = [1, 2, 3, 6, 9, 11, 13, 14, 15, 24, 31, 34, 50, 64];
