@@ -28,7 +28,7 @@ Init (tini/dumb-init compatible):
   -s, --subreaper         become a child subreaper (automatic when not PID 1)
   -g, --group             send forwarded signals to the child's process group
   -p, --pdeathsig SIG     get SIG when hotinit's own parent dies
-  -e, --remap-exit CODE   exit 0 instead of CODE, also when CODE is 128+N (repeatable)
+  -e, --remap-exit CODE   exit 0 instead of CODE, 128+N included (repeatable)
   -r, --rewrite FROM:TO   forward signal FROM as TO; TO 0 drops it (repeatable)
   -w, --warn-reap         log every reaped orphan at warn level
       --stop-timeout DUR  on TERM/INT/QUIT or exit, SIGKILL what is still
@@ -97,7 +97,7 @@ To run a program that is called status, swap, reload or health, write
 
 Exit status:
   N      the command exited with N (0 if N is listed in --remap-exit)
-  128+N  the command was killed by signal N (0 if 128+N is in --remap-exit, as tini)
+  128+N  the command was killed by signal N (0 if 128+N is in --remap-exit)
   1      hotinit could not start (a --listen socket could not be opened)
   2      bad usage: unknown option, bad value, missing command
   126    the command exists but cannot be executed
