@@ -162,6 +162,12 @@ async function supervise(options: Options, version: string, log: RootLog): Promi
   supervisor.reap();
   // Only now, with the application started and signals read: lines so far were kept.
   await log.open();
+  void runtimeDir.removeStale().then(
+    (removed) => {
+      if (removed.length > 0) log.info('start', { removed }, 'removed the runtime directories of hotinits that were killed');
+    },
+    (error: Error) => log.warn('start', { error: error.message }, 'could not look for stale runtime directories'),
+  );
   const control = await openControl(options, log, () =>
     createControlTarget({
       version,
