@@ -5,34 +5,25 @@
  *   const h = await Hotinit.start({ args: ['-l', 'tcp://127.0.0.1:0', '--ready', 'fd'], command: [...] });
  *   const outcome = await h.swap();        // USR2, then swap.done (+ old drained) or swap.failed
  *   await h.stop();                        // TERM, wait, clean up whatever is left
+ *
+ * Built on common.ts (Followed: the process and its lines); what is the swap
+ * suite's own is here: generations, swaps, and checking load against them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, Followed, HOTINIT, pidExists, pollFor, ROOT, type ExitResult, type LogLine as CommonLogLine } from './common.js';
 import type { LoadResponse } from './load.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const HOTINIT = join(ROOT, 'bin/hotinit');
-export const FIXTURES = join(ROOT, 'test/fixtures');
-/** The system's Python (no version-manager shim in between). */
-export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export { FIXTURES, HOTINIT, PYTHON, ROOT, tempDir } from './common.js';
+/** isAlive here is kill -0: a generation left as a zombie nobody reaped still counts as alive. */
+export { pidExists as isAlive } from './common.js';
 
-export interface LogLine {
-  event: string;
-  level: number;
+/** hotinit's own lines (name 'hotinit') always carry their time. */
+export interface LogLine extends CommonLogLine {
   time: number;
-  gen?: number;
-  pid?: number;
-  msg?: string;
-  [field: string]: unknown;
 }
 
-export interface HotinitExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type HotinitExit = ExitResult;
 
 export interface StartOptions {
   /** hotinit's own options (everything before `--`). */
@@ -55,12 +46,6 @@ type Predicate = (line: LogLine) => boolean;
 
 const DEFAULT_WAIT_MS = 20_000;
 
-/** A fresh temporary directory, removed by the returned function. */
-export function tempDir(prefix = 'hotinit-test-'): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
 /** Writes an executable `#!/bin/sh` script. */
 export function writeScript(path: string, body: string): string {
   writeFileSync(path, `#!/bin/sh\n${body}\n`);
@@ -78,46 +63,37 @@ export function nodeAppScript(path: string, fixture: string, env: Record<string,
 
 /** Resolves once `path` exists (a fixture's own signal that it reached a point). */
 export async function waitForFile(path: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await pollFor(`${path} to appear`, () => existsSync(path), timeoutMs);
 }
 
-export function isAlive(pid: number): boolean {
+/** hotinit's JSON lines (name 'hotinit', an event); anything else on stderr is the app's. */
+function hotinitLine(text: string): LogLine | undefined {
+  if (!text.startsWith('{')) return undefined;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const parsed = JSON.parse(text) as LogLine;
+    return parsed.name === 'hotinit' && typeof parsed.event === 'string' ? parsed : undefined;
+  } catch {
+    return undefined; // not JSON after all
   }
 }
 
 export class Hotinit {
-  readonly lines: LogLine[] = [];
-  /** Lines on stderr that are not hotinit's JSON (the app's own output). */
+  /** Lines on stdout and stderr that are not hotinit's JSON (the app's own output). */
   readonly otherOutput: string[] = [];
-  readonly exited: Promise<HotinitExit>;
-  exit: HotinitExit | null = null;
-  private readonly child: ChildProcess;
-  private readonly listeners = new Set<() => void>();
-  private partial = '';
+  private readonly run: Followed<LogLine>;
 
   private constructor(options: StartOptions) {
-    this.child = spawn(HOTINIT, [...options.args, '--', ...options.command], {
+    const other = (text: string): undefined => {
+      if (text.trim() !== '') this.otherOutput.push(text);
+      return undefined;
+    };
+    this.run = new Followed([HOTINIT, ...options.args, '--', ...options.command], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, HOTINIT_NODE: process.execPath, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => this.otherOutput.push(text));
-    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => this.onStderr(text));
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        this.wake();
-        resolve(this.exit);
-      });
+      parseLog: (text) => hotinitLine(text) ?? other(text),
+      parseOut: other,
+      waitsEndAtExit: true,
+      context: () => this.tail(),
     });
   }
 
@@ -137,8 +113,22 @@ export class Hotinit {
     return hotinit;
   }
 
+  /** hotinit's log lines so far. */
+  get lines(): LogLine[] {
+    return this.run.log.items;
+  }
+
+  /** hotinit's exit, once it has exited and its last lines are read. */
+  get exited(): Promise<HotinitExit> {
+    return this.run.exited;
+  }
+
+  get exit(): HotinitExit | null {
+    return this.run.exit;
+  }
+
   get pid(): number {
-    return this.child.pid!;
+    return this.run.process.pid!;
   }
 
   /** The address of the first listener, e.g. tcp://127.0.0.1:40123 or unix:///tmp/x/app.sock. */
@@ -174,32 +164,9 @@ export class Hotinit {
     process.kill(this.pid, name);
   }
 
-  /** Resolves with the first line (at or after `from`) that satisfies `predicate`. */
+  /** Resolves with the first line (at or after `from`) that satisfies `predicate`; fails if hotinit exits first. */
   waitFor(predicate: Predicate, options: WaitOptions = {}): Promise<LogLine> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-    let scanned = options.from ?? 0;
-    return new Promise((resolvePromise, reject) => {
-      const check = () => {
-        for (; scanned < this.lines.length; scanned++) {
-          const line = this.lines[scanned]!;
-          if (predicate(line)) return finish(() => resolvePromise(line));
-        }
-        if (this.exit) {
-          finish(() => reject(new Error(`hotinit exited (${JSON.stringify(this.exit)}) before the awaited line\n${this.tail()}`)));
-        }
-      };
-      const timer = setTimeout(
-        () => finish(() => reject(new Error(`no matching log line within ${timeoutMs} ms\n${this.tail()}`))),
-        timeoutMs,
-      );
-      const finish = (settle: () => void) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        settle();
-      };
-      this.listeners.add(check);
-      check();
-    });
+    return this.run.next(this.lines, predicate, `a log line matching ${predicate.toString()}`, options.timeoutMs ?? DEFAULT_WAIT_MS, options.from);
   }
 
   /** Waits for generation `gen` to be gone, as hotinit logged it (drained, reaped or exited). */
@@ -230,12 +197,12 @@ export class Hotinit {
       } catch {
         // already gone
       }
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => this.run.process.kill('SIGKILL'), timeoutMs);
       await this.exited;
       clearTimeout(timer);
     }
     for (const line of this.events('spawn')) {
-      if (typeof line.pid === 'number' && isAlive(line.pid)) {
+      if (typeof line.pid === 'number' && pidExists(line.pid)) {
         try {
           process.kill(line.pid, 'SIGKILL');
         } catch {
@@ -252,30 +219,6 @@ export class Hotinit {
       .slice(-count)
       .map((l) => JSON.stringify(l))
       .join('\n');
-  }
-
-  private onStderr(text: string): void {
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop()!;
-    for (const part of parts) {
-      if (part.trim() === '') continue;
-      let line: LogLine | null = null;
-      if (part.startsWith('{')) {
-        try {
-          const parsed = JSON.parse(part) as LogLine;
-          if (parsed.name === 'hotinit' && typeof parsed.event === 'string') line = parsed;
-        } catch {
-          // not JSON after all
-        }
-      }
-      if (line) this.lines.push(line);
-      else this.otherOutput.push(part);
-    }
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const listener of [...this.listeners]) listener();
   }
 }
 
