@@ -8,34 +8,18 @@
  *   await h.signal('SIGUSR1');
  *   await h.waitForLog((l) => l.event === 'reload', { from: mark });
  *   expect(await h.stop()).toEqual({ code: 0, signal: null });
+ *
+ * Built on helpers/common.ts (Followed: the process and its lines); what is the
+ * reload suite's own is here: marks over log and output, the namespace's pids,
+ * ports and an HTTP GET.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Followed, forkedByUnshare, HOTINIT, ROOT, UNSHARE, type ExitResult, type LogLine } from '../helpers/common.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const HOTINIT = join(ROOT, 'bin/hotinit');
-export const FIXTURES = join(ROOT, 'test/fixtures');
-/** The system's Python (no version-manager shim in between). */
-export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-export const NODE = process.execPath;
-
-export interface LogLine {
-  event: string;
-  level: number;
-  gen?: number;
-  pid?: number;
-  msg?: string;
-  [field: string]: unknown;
-}
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export { FIXTURES, HOTINIT, NODE, PYTHON, ROOT, tempDir } from '../helpers/common.js';
+export type { LogLine } from '../helpers/common.js';
+export type Exit = ExitResult;
 
 export interface Mark {
   log: number;
@@ -48,13 +32,6 @@ export interface Pid1Options {
   command: string[];
   env?: Record<string, string | undefined>;
   cwd?: string;
-}
-
-type Waiter = () => void;
-
-export function tempDir(prefix = 'hotinit-reload-'): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 /** A loopback port that was free a moment ago. */
@@ -72,46 +49,30 @@ export async function get(port: number): Promise<string> {
   return response.text();
 }
 
-function parentOf(pid: string): number | null {
+/** Every stderr line: hotinit's JSON, or anything else as a `raw` line. */
+function parseStderr(line: string): LogLine {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return JSON.parse(line) as LogLine;
   } catch {
-    return null;
+    return { event: 'raw', level: 0, msg: line };
   }
 }
 
+const START = { log: 0, out: 0 };
+
 export class Pid1 {
-  readonly lines: LogLine[] = [];
-  readonly output: string[] = [];
-  readonly exited: Promise<Exit>;
-  private exit: Exit | null = null;
-  private readonly waiters = new Set<Waiter>();
-  private readonly child: ChildProcess;
+  private readonly run: Followed<LogLine>;
   /** hotinit's pid as seen from here (the child of unshare). */
   private hotinitPid: number | null = null;
 
   private constructor(options: Pid1Options) {
-    const argv = ['--pid', '--fork', '--mount-proc', '--kill-child', HOTINIT, '--log-format', 'json', '--control', 'off', ...options.args, '--', ...options.command];
-    this.child = spawn('unshare', argv, {
+    const argv = [...UNSHARE, HOTINIT, '--log-format', 'json', '--control', 'off', ...options.args, '--', ...options.command];
+    this.run = new Followed(argv, {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        this.wake();
-        resolve(this.exit);
-      });
-    });
-    this.follow(this.child.stdout!, (line) => this.output.push(line));
-    this.follow(this.child.stderr!, (line) => {
-      try {
-        this.lines.push(JSON.parse(line) as LogLine);
-      } catch {
-        this.lines.push({ event: 'raw', level: 0, msg: line });
-      }
+      parseLog: parseStderr,
+      waitsEndAtExit: true,
+      context: () => this.tail(),
     });
   }
 
@@ -122,69 +83,39 @@ export class Pid1 {
     return h;
   }
 
-  private follow(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-    let buffer = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        onLine(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-      }
-      this.wake();
-    });
+  /** hotinit's log lines so far (and a `raw` line for each one that is not JSON). */
+  get lines(): LogLine[] {
+    return this.run.log.items;
   }
 
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
+  /** The app's stdout lines so far. */
+  get output(): string[] {
+    return this.run.out.items;
+  }
+
+  /** The exit, once it happened and the last lines are read. */
+  get exited(): Promise<Exit> {
+    return this.run.exited;
   }
 
   mark(): Mark {
     return { log: this.lines.length, out: this.output.length };
   }
 
-  /** Resolves when the condition holds; rejects on timeout or when hotinit exits first. */
-  private until<T>(check: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout;
-      const waiter = () => {
-        const found = check();
-        if (found !== undefined) {
-          cleanup();
-          resolve(found);
-        } else if (this.exit) {
-          cleanup();
-          reject(new Error(`hotinit exited (${JSON.stringify(this.exit)}) before ${what}\n${this.tail()}`));
-        }
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-      };
-      timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.tail()}`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
-      waiter();
-    });
-  }
-
-  waitForLog(predicate: (line: LogLine) => boolean, { from = { log: 0, out: 0 }, timeoutMs = 15_000 } = {}): Promise<LogLine> {
-    return this.until(() => this.lines.slice(from.log).find(predicate), `a log line matching ${predicate.toString()}`, timeoutMs);
+  waitForLog(predicate: (line: LogLine) => boolean, { from = START, timeoutMs = 15_000 } = {}): Promise<LogLine> {
+    return this.run.next(this.lines, predicate, `a log line matching ${predicate.toString()}`, timeoutMs, from.log);
   }
 
   /** Resolves with the first `count` matching lines once there are that many. */
-  waitForLogs(predicate: (line: LogLine) => boolean, count: number, { from = { log: 0, out: 0 }, timeoutMs = 15_000 } = {}): Promise<LogLine[]> {
-    return this.until(() => {
+  waitForLogs(predicate: (line: LogLine) => boolean, count: number, { from = START, timeoutMs = 15_000 } = {}): Promise<LogLine[]> {
+    return this.run.until(() => {
       const found = this.lines.slice(from.log).filter(predicate);
       return found.length >= count ? found.slice(0, count) : undefined;
     }, `${count} log lines matching ${predicate.toString()}`, timeoutMs);
   }
 
-  waitForOutput(pattern: RegExp, { from = { log: 0, out: 0 }, timeoutMs = 15_000 } = {}): Promise<string> {
-    return this.until(() => this.output.slice(from.out).find((line) => pattern.test(line)), `output matching ${pattern}`, timeoutMs);
+  waitForOutput(pattern: RegExp, { from = START, timeoutMs = 15_000 } = {}): Promise<string> {
+    return this.run.next(this.output, (line) => pattern.test(line), `output matching ${pattern}`, timeoutMs, from.out);
   }
 
   logsSince(from: Mark, event?: string): LogLine[] {
@@ -192,14 +123,7 @@ export class Pid1 {
   }
 
   async pid(): Promise<number> {
-    if (this.hotinitPid !== null) return this.hotinitPid;
-    const unsharePid = this.child.pid!;
-    this.hotinitPid = await this.until(() => {
-      for (const entry of readdirSync('/proc')) {
-        if (/^\d+$/.test(entry) && parentOf(entry) === unsharePid) return Number(entry);
-      }
-      return undefined;
-    }, "unshare's child", 5000).catch(() => {
+    this.hotinitPid ??= await forkedByUnshare(this.run.process.pid!, 5000).catch(() => {
       throw new Error('cannot find hotinit under unshare');
     });
     return this.hotinitPid;
@@ -226,14 +150,14 @@ export class Pid1 {
   }
 
   get alive(): boolean {
-    return this.exit === null;
+    return this.run.exit === null;
   }
 
   /** TERM (unless it already exited), then the exit; SIGKILL after timeoutMs. */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<Exit> {
-    if (this.exit) return this.exit;
+    if (this.run.exit) return this.run.exit;
     await this.signal(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => this.run.process.kill('SIGKILL'), timeoutMs);
     const exit = await this.exited;
     clearTimeout(timer);
     return exit;
@@ -241,8 +165,8 @@ export class Pid1 {
 
   /** For afterEach: whatever state it is in, it is gone afterwards. */
   async kill(): Promise<void> {
-    if (this.exit) return;
-    this.child.kill('SIGKILL'); // --kill-child takes hotinit and the namespace with it
+    if (this.run.exit) return;
+    this.run.process.kill('SIGKILL'); // --kill-child takes hotinit and the namespace with it
     await this.exited;
   }
 
