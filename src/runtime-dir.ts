@@ -13,6 +13,7 @@ import { accessSync, closeSync, constants, lstatSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { native } from './native.js';
+import { probeUnixSocket } from './unix-probe.js';
 
 const PREFIX = 'hotinit-';
 const OWNER = 'owner.sock';
@@ -87,13 +88,5 @@ async function ownerIsGone(socketPath: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const { connect } = await import('node:net'); // imported when needed: it slows start-up
-  return new Promise((resolve) => {
-    const probe = connect(socketPath);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(false);
-    });
-    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-  });
+  return (await probeUnixSocket(socketPath)) === 'stale';
 }

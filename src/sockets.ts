@@ -9,6 +9,7 @@ import { closeSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { native } from './native.js';
 import type { ListenSpec } from './options.js';
+import { probeUnixSocket } from './unix-probe.js';
 
 export interface HeldSocket {
   name: string;
@@ -71,15 +72,8 @@ async function removeStaleUnixSocket(path: string, spec: string): Promise<void> 
     return; // nothing there
   }
   if (!isSocket) throw new ListenError(spec, `${path} exists and is not a socket; refusing to replace it`);
-  const { connect } = await import('node:net'); // imported when needed: it slows start-up
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
+  // A full backlog (EAGAIN) is someone listening too: never unlink a live socket.
+  const alive = (await probeUnixSocket(path)) === 'live';
   if (alive) throw new ListenError(spec, `${path} is in use by another process`);
   unlinkSync(path);
 }

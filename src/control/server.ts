@@ -6,7 +6,8 @@
  */
 // Synchronous file calls: see paths.ts.
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { probeUnixSocket } from '../unix-probe.js';
 import type { Log } from '../log.js';
 import { serveConnection } from './connection.js';
 import { logControl } from './events.js';
@@ -35,8 +36,6 @@ export interface ControlServer {
 
 export const DEFAULT_MAX_CONNECTIONS = 64;
 export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
-/** A live server answers a connect at once (the kernel accepts for it). */
-const PROBE_TIMEOUT_MS = 2_000;
 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const { target, log } = options;
@@ -102,7 +101,7 @@ async function removeStaleSocket(path: string): Promise<void> {
     throw error;
   }
   if (!isSocket) throw new Error(`control socket ${path} exists and is not a socket; refusing to replace it`);
-  const state = await probe(path);
+  const state = await probeUnixSocket(path);
   if (state === 'live') {
     throw new Error(`another process is already serving the control socket ${path} (a second hotinit?); stop it, or start this one with --control PATH or --control off`);
   }
@@ -114,25 +113,6 @@ async function removeStaleSocket(path: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-}
-
-function probe(path: string): Promise<'live' | 'stale' | 'denied'> {
-  return new Promise((resolve) => {
-    const socket = connect({ path });
-    const finish = (state: 'live' | 'stale' | 'denied') => {
-      socket.destroy();
-      resolve(state);
-    };
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => finish('live'));
-    socket.on('connect', () => finish('live'));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      // EAGAIN: a full backlog, someone is there. Anything else but a refusal
-      // (or the file vanishing) is not ours to judge: treat it as live.
-      if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') finish('stale');
-      else if (error.code === 'EACCES' || error.code === 'EPERM') finish('denied');
-      else finish('live');
-    });
-  });
 }
 
 function listen(server: Server, path: string): Promise<void> {
