@@ -36,13 +36,12 @@
 // Runs go in chunks of 10, the inits taking turns, so drift in the machine's
 // load spreads over all of them.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpuBusy, ensureDebianInits, gitDescribe, ROOT, run, sleep, version, which } from './lib/common.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HARNESS = path.join(ROOT, 'test', 'fixtures', 'exec-race.py');
 const SIGTERM = 15;
 const CHUNK = 10;
@@ -137,66 +136,6 @@ function race(argv, runs, { pin, timeoutMs }) {
 
 // ---------------------------------------------------------------- setup
 
-function which(name) {
-  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const p = path.join(dir || '.', name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      if (fs.statSync(p).isFile()) return p;
-    } catch {}
-  }
-  return null;
-}
-
-function run(file, args, opts = {}) {
-  return spawnSync(file, args, { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL', ...opts });
-}
-
-function ensureDebianInits() {
-  const missing = ['tini', 'tini-static', 'dumb-init'].filter((n) => !fs.existsSync(`/usr/bin/${n}`));
-  if (missing.length === 0) return;
-  console.error(`bench/early-signals.mjs: ${missing.join(', ')} missing: installing with apt-get (apt-get update; apt-get install -y tini dumb-init)`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const u = run('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  const i = run('apt-get', ['install', '-y', 'tini', 'dumb-init'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (u.status !== 0 || i.status !== 0)
-    console.error('bench/early-signals.mjs: apt-get failed; the missing inits are reported as n/a');
-}
-
-function version(file, args) {
-  const r = run(file, args, { timeout: 10_000 });
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || '?';
-}
-
-/** Which hotinit was measured: others may be editing src/ while this runs. */
-function gitDescribe() {
-  const head = run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { timeout: 10_000 });
-  if (head.status !== 0) return 'not a git checkout';
-  const dirty = run('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'native'], { timeout: 10_000 });
-  let built = '?';
-  try {
-    built = fs.statSync(path.join(ROOT, 'build', 'Release', 'hotinit')).mtime.toISOString();
-  } catch {}
-  const changes = (dirty.stdout ?? '').trim().split('\n').filter(Boolean).length;
-  return `commit ${head.stdout.trim()}${changes ? `, ${changes} uncommitted change(s) in src/ native/` : ''}; launcher built ${built}`;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Share of all CPUs that was not idle over `ms` (from /proc/stat), in %. */
-async function cpuBusy(ms) {
-  const read = () => {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = f[3] + (f[4] ?? 0);
-    return { idle, total: f.reduce((a, b) => a + b, 0) };
-  };
-  const a = read();
-  await sleep(ms);
-  const b = read();
-  const total = b.total - a.total;
-  return total > 0 ? (100 * (total - (b.idle - a.idle))) / total : NaN;
-}
-
 // ---------------------------------------------------------------- report
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -237,7 +176,7 @@ async function main() {
     const b = run('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (b.status !== 0) throw new Error('npm run build failed');
   }
-  ensureDebianInits();
+  ensureDebianInits('bench/early-signals.mjs', ['tini', 'tini-static', 'dumb-init']);
 
   const names = ['hotinit', 'tini', 'tini-static', 'dumb-init'];
   const inits = [
