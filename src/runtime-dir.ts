@@ -15,7 +15,13 @@ import { dirname, join } from 'node:path';
 import { native } from './native.js';
 import { probeUnixSocket } from './unix-probe.js';
 
-const PREFIX = 'hotinit-';
+/**
+ * Only directories with this prefix are looked at by removeStale. Earlier
+ * versions made plain hotinit-XXXXXX ones without owner.sock (mkdtemp's
+ * suffix has no '-', so they never match): on a machine with hundreds of
+ * those, stat-ing each cost a start-up ~2 MB of memory for nothing.
+ */
+const PREFIX = 'hotinit-run-';
 const OWNER = 'owner.sock';
 /**
  * bind() creates owner.sock a moment before listen() makes it answer; a
@@ -62,14 +68,15 @@ export class RuntimeDir {
     const base = dirname(this.path);
     let names: string[];
     try {
-      names = readdirSync(base).filter((name) => name.startsWith(PREFIX) && join(base, name) !== this.path);
+      names = readdirSync(base).filter((name) => name.startsWith(PREFIX));
     } catch {
       return [];
     }
+    // Only directories with a settled owner.sock are probed (asynchronously).
+    const suspects = names.map((name) => join(base, name)).filter((dir) => dir !== this.path && hasSettledOwner(dir));
     const removed: string[] = [];
-    for (const name of names) {
-      const dir = join(base, name);
-      if (!(await ownerIsGone(join(dir, OWNER)))) continue;
+    for (const dir of suspects) {
+      if ((await probeUnixSocket(join(dir, OWNER))) !== 'stale') continue;
       try {
         rmSync(dir, { recursive: true });
         removed.push(dir);
@@ -81,12 +88,7 @@ export class RuntimeDir {
   }
 }
 
-async function ownerIsGone(socketPath: string): Promise<boolean> {
-  try {
-    const stats = lstatSync(socketPath);
-    if (!stats.isSocket() || Date.now() - stats.ctimeMs < SETTLED_MS) return false;
-  } catch {
-    return false;
-  }
-  return (await probeUnixSocket(socketPath)) === 'stale';
+function hasSettledOwner(dir: string): boolean {
+  const stats = lstatSync(join(dir, OWNER), { throwIfNoEntry: false });
+  return stats !== undefined && stats.isSocket() && Date.now() - stats.ctimeMs >= SETTLED_MS;
 }

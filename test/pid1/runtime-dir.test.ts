@@ -18,7 +18,7 @@ afterEach(() => {
 
 const args = ['--control', 'off', '--', 'sleep', '60'];
 const env = testEnv({ HOTINIT_RUNTIME_DIR: base });
-const dirs = () => new Set(readdirSync(base).filter((name) => name.startsWith('hotinit-')));
+const dirs = () => new Set(readdirSync(base).filter((name) => name.startsWith('hotinit-run-')));
 
 /** Starts a hotinit (PID 1 of its own namespace) and returns it with the runtime directory it made. */
 async function start(): Promise<{ run: InitRun; dir: string }> {
@@ -35,7 +35,7 @@ it('removes the directory of a SIGKILLed hotinit, not that of a live one or a fo
   try {
     const killed = await start();
     const live = await start();
-    const foreign = join(base, 'hotinit-not-ours');
+    const foreign = join(base, 'hotinit-run-not-ours');
     mkdirSync(foreign);
 
     await killed.run.signal('SIGKILL');
