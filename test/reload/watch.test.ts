@@ -7,33 +7,9 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Log, LogEvent, LogFields } from '../../src/log.js';
 import { PathWatcher, watchBinary, type Fingerprint } from '../../src/watch.js';
+import { recordingLog } from '../control/helpers.js';
 import { FIXTURES, Pid1, PYTHON, tempDir, type LogLine } from './harness.js';
-
-interface Recorded {
-  level: string;
-  event: LogEvent;
-  fields: LogFields;
-  message?: string;
-}
-
-/** A Log that keeps its lines, and wakes whoever waits for one. */
-function recordingLog(lines: Recorded[] = []): Log & { lines: Recorded[] } {
-  const at = (level: string) => (event: LogEvent, fields: LogFields = {}, message?: string) => {
-    lines.push({ level, event, fields, message });
-  };
-  return {
-    lines,
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => recordingLog(lines),
-    isLevelEnabled: () => true,
-  };
-}
 
 /** Collects reports; `next()` resolves with the next one (rejects after timeoutMs). */
 function reports() {
