@@ -44,6 +44,14 @@ bool get_int(napi_env env, napi_value v, const char *name, int32_t *out) {
   return true;
 }
 
+/* The call's only argument as an int32 named `name` (a TypeError if missing or not a number). */
+bool get_int_arg(napi_env env, napi_callback_info info, const char *name, int32_t *out) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL); /* a missing one reads as undefined */
+  return get_int(env, argv[0], name, out);
+}
+
 bool get_bool(napi_env env, napi_value v, bool *out) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok || t != napi_boolean) {

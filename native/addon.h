@@ -13,6 +13,7 @@ napi_value throw_errno(napi_env env, int err, const char *syscall);
 napi_value throw_type(napi_env env, const char *message);
 
 bool get_int(napi_env env, napi_value v, const char *name, int32_t *out);
+bool get_int_arg(napi_env env, napi_callback_info info, const char *name, int32_t *out);
 bool get_bool(napi_env env, napi_value v, bool *out);
 /* Copies a JS string into a fresh malloc'd buffer; NULL (with a TypeError thrown) on failure. */
 char *get_string(napi_env env, napi_value v, const char *name);

@@ -49,11 +49,8 @@ napi_value peek_exited(napi_env env, napi_callback_info info) {
 
 /* reap(pid) → { pid, code, signal }, or null if it has not exited. Throws ECHILD. */
 napi_value reap_pid(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t pid;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || !get_int(env, argv[0], "pid", &pid)) return NULL;
+  if (!get_int_arg(env, info, "pid", &pid)) return NULL;
   if (pid <= 0) return throw_type(env, "pid must be positive");
   int status;
   pid_t got;
@@ -77,11 +74,8 @@ napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
 
 /* setParentDeathSignal(signo): hotinit itself gets signo when its parent dies. */
 napi_value set_parent_death_signal(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t signo;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || !get_int(env, argv[0], "signo", &signo)) return NULL;
+  if (!get_int_arg(env, info, "signo", &signo)) return NULL;
   if (prctl(PR_SET_PDEATHSIG, signo, 0, 0, 0) < 0) return throw_errno(env, errno, "prctl");
   return NULL;
 }
@@ -92,11 +86,8 @@ napi_value set_parent_death_signal(napi_env env, napi_callback_info info) {
  * among the held signals, so the call is not stopped while in the background.
  */
 napi_value take_terminal(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || !get_int(env, argv[0], "fd", &fd)) return NULL;
+  if (!get_int_arg(env, info, "fd", &fd)) return NULL;
   sigset_t ttou, saved;
   sigemptyset(&ttou);
   sigaddset(&ttou, SIGTTOU);
@@ -113,11 +104,8 @@ napi_value take_terminal(napi_env env, napi_callback_info info) {
  * loads node:net) costs about 1.5 ms before the first generation starts.
  */
 napi_value is_terminal(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || !get_int(env, argv[0], "fd", &fd)) return NULL;
+  if (!get_int_arg(env, info, "fd", &fd)) return NULL;
   napi_value result;
   napi_get_boolean(env, isatty(fd) == 1, &result);
   return result;
@@ -125,11 +113,8 @@ napi_value is_terminal(napi_env env, napi_callback_info info) {
 
 /* peerCredentials(fd) → { pid, uid, gid } of the other end of a Unix socket (SO_PEERCRED). */
 napi_value peer_credentials(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || !get_int(env, argv[0], "fd", &fd)) return NULL;
+  if (!get_int_arg(env, info, "fd", &fd)) return NULL;
   struct ucred cred;
   socklen_t len = sizeof cred;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return throw_errno(env, errno, "getsockopt");

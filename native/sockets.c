@@ -103,11 +103,8 @@ napi_value listen_unix(napi_env env, napi_callback_info info) {
 
 /* socketInfo(fd) → { family: 'inet'|'inet6'|'unix'|'other', type: 'stream'|'dgram'|'other', listening, address?, port?, path? } */
 napi_value socket_info(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || !get_int(env, argv[0], "fd", &fd)) return NULL;
+  if (!get_int_arg(env, info, "fd", &fd)) return NULL;
   int type = 0, listening = 0;
   socklen_t len = sizeof type;
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return throw_errno(env, errno, "getsockopt");
