@@ -57,7 +57,21 @@ export interface LogSettings {
   fd?: number;
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+const LEVEL_VALUES: Record<LogSettings['level'], number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+};
+
+/** 30 → 'INFO', for readable lines. */
+const LEVEL_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(LEVEL_VALUES).map(([name, value]) => [value, name.toUpperCase()]),
+);
 const HIDDEN_IN_PRETTY = new Set(['level', 'time', 'msg', 'event', 'name', 'hostname']);
 
 /** Readable lines for a terminal: "12:00:01.234 INFO  spawn gen=1 pid=7 message". */
@@ -89,17 +103,6 @@ function destination(fd: number, pretty: boolean): DestinationStream {
     },
   };
 }
-
-type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
-const LEVEL_VALUES: Record<LogSettings['level'], number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  silent: Number.POSITIVE_INFINITY,
-};
 
 /** A line logged before pino was loaded. */
 interface KeptLine {

@@ -95,4 +95,11 @@ describe('log before and after open()', () => {
     conn.info('control', {}, 'hello');
     expect(written()).toEqual([expect.objectContaining({ event: 'control', peerPid: 42, gen: 3, msg: 'hello' })]);
   });
+
+  it('writes readable lines with the level by name when asked for pretty', async () => {
+    const log = createLog({ level: 'info', format: 'pretty', fd });
+    log.warn('control', { path: '/x' }, 'fell back');
+    await log.open();
+    expect(readFileSync(file, 'utf8')).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN  control path=\/x  fell back\n$/);
+  });
 });
